@@ -1,0 +1,79 @@
+"""Service Academy application factory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+
+from config import Config, config_from_env
+
+
+def create_app(config: type[Config] | dict | None = None) -> Flask:
+    """Create and configure the application."""
+    app = Flask(__name__, instance_relative_config=True)
+    register_config(app, config)
+    register_extensions(app)
+    register_blueprints(app)
+    register_listeners(app)
+    register_core(app)
+    register_cli(app)
+    return app
+
+
+def register_config(app: Flask, config: type[Config] | dict | None) -> None:
+    """Load the config class (or a mapping on top of the environment's class)."""
+    if isinstance(config, dict):
+        app.config.from_object(config_from_env())
+        app.config.update(config)
+    else:
+        app.config.from_object(config or config_from_env())
+    if not app.config.get("SECRET_KEY"):
+        raise RuntimeError("SECRET_KEY must be set outside development and testing.")
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+
+def register_extensions(app: Flask) -> None:
+    """Bind extensions to the app."""
+    from app import models  # noqa: F401  (all tables known before migrations run)
+    from app.core.i18n import select_locale
+    from app.extensions import babel, csrf, db, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    login_manager.init_app(app)
+    from app.accounts import auth
+
+    auth.init_login(login_manager)
+
+
+def register_blueprints(app: Flask) -> None:
+    """Register each room's blueprint."""
+    from app.accounts.routes import admin_bp, bp as accounts_bp
+    from app.core.routes import bp as core_bp
+    from app.learning.routes import bp as learning_bp
+
+    for blueprint in (core_bp, accounts_bp, admin_bp, learning_bp):
+        app.register_blueprint(blueprint)
+
+
+def register_listeners(app: Flask) -> None:
+    """Connect the signal listeners (completion listens to the feature rooms)."""
+
+
+def register_core(app: Flask) -> None:
+    """Error handlers, template helpers, security hooks."""
+    from app.core import errors, security, templating
+
+    errors.init_app(app)
+    templating.init_app(app)
+    security.init_app(app)
+
+
+def register_cli(app: Flask) -> None:
+    """Add the click commands."""
+    from app import cli
+
+    cli.init_app(app)

@@ -1,0 +1,1 @@
+"""Users, roles, departments, cohorts; login and administration."""

@@ -1,0 +1,111 @@
+"""Account forms."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    EmailField,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
+from wtforms.validators import Email as EmailValidator
+from wtforms.widgets import CheckboxInput, ListWidget
+
+ROLE_LABELS = {
+    "trainee": _l("学员"),
+    "instructor": _l("讲师"),
+    "hr": _l("人事"),
+    "admin": _l("管理员"),
+}
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """A list of checkboxes."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class LoginForm(FlaskForm):
+    """Sign in."""
+
+    username = StringField(_l("用户名"), validators=[DataRequired(_l("请输入用户名。")), Length(max=64)])
+    password = PasswordField(_l("密码"), validators=[DataRequired(_l("请输入密码。")), Length(max=128)])
+    submit = SubmitField(_l("登录"))
+
+
+class PasswordForm(FlaskForm):
+    """Change one's own password."""
+
+    current = PasswordField(_l("当前密码"), validators=[DataRequired(_l("请输入当前密码。"))])
+    new = PasswordField(
+        _l("新密码"), validators=[DataRequired(_l("请输入新密码。")), Length(min=8, max=128, message=_l("密码长度需为 8–128 个字符。"))]
+    )
+    confirm = PasswordField(
+        _l("确认新密码"), validators=[DataRequired(_l("请再次输入新密码。")), EqualTo("new", _l("两次输入的新密码不一致。"))]
+    )
+    submit = SubmitField(_l("修改密码"))
+
+
+class UserForm(FlaskForm):
+    """Create or edit a user."""
+
+    username = StringField(
+        _l("用户名"),
+        validators=[
+            DataRequired(_l("请输入用户名。")),
+            Length(max=64),
+            Regexp(r"^[A-Za-z0-9_.\-]+$", message=_l("用户名只能包含字母、数字、点、下划线和连字符。")),
+        ],
+    )
+    name = StringField(_l("姓名"), validators=[DataRequired(_l("请输入姓名。")), Length(max=80)])
+    employee_no = StringField(_l("工号"), validators=[Optional(), Length(max=32)])
+    email = EmailField(_l("邮箱"), validators=[Optional(), Length(max=254), EmailValidator(_l("邮箱格式不正确。"))])
+    position = StringField(_l("岗位"), validators=[Optional(), Length(max=80)])
+    department_id = SelectField(_l("部门"), coerce=int, validators=[Optional()])
+    roles = MultiCheckboxField(
+        _l("角色"),
+        choices=[(key, label) for key, label in ROLE_LABELS.items()],
+        validators=[DataRequired(_l("至少选择一个角色。"))],
+    )
+    password = PasswordField(_l("初始密码"), validators=[Optional(), Length(max=128)])
+    active = BooleanField(_l("启用"), default=True)
+    submit = SubmitField(_l("保存"))
+
+
+class NameForm(FlaskForm):
+    """A single name (departments)."""
+
+    name = StringField(_l("名称"), validators=[DataRequired(_l("请输入名称。")), Length(max=80)])
+    submit = SubmitField(_l("保存"))
+
+
+class CohortForm(FlaskForm):
+    """Create a cohort."""
+
+    name = StringField(_l("班组名称"), validators=[DataRequired(_l("请输入名称。")), Length(max=80)])
+    description = TextAreaField(_l("说明"), validators=[Optional(), Length(max=500)])
+    submit = SubmitField(_l("创建班组"))
+
+
+class MemberForm(FlaskForm):
+    """Add a member to a cohort."""
+
+    username = StringField(_l("用户名"), validators=[DataRequired(_l("请输入用户名。")), Length(max=64)])
+    role = SelectField(
+        _l("身份"), choices=[("trainee", _l("学员")), ("instructor", _l("讲师"))], validators=[DataRequired()]
+    )
+    submit = SubmitField(_l("添加成员"))
+
+
+class EmptyForm(FlaskForm):
+    """A form with only the CSRF token (buttons that POST)."""
+
+    submit = SubmitField(_l("确定"))

@@ -1,0 +1,120 @@
+"""Account models: users, roles, departments, cohorts, login failures."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from app.core.time import utcnow
+from app.extensions import db
+
+ROLES = ("trainee", "instructor", "hr", "admin")
+MEMBER_ROLES = ("trainee", "instructor")
+
+
+class Department(db.Model):
+    """A department (部门) of the company."""
+
+    __tablename__ = "departments"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class UserRole(db.Model):
+    """One role held by one user."""
+
+    __tablename__ = "user_roles"
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(20), primary_key=True)
+
+
+class User(UserMixin, db.Model):
+    """A person who signs in; holds one or more roles."""
+
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(80))
+    email: Mapped[str | None] = mapped_column(String(254))
+    employee_no: Mapped[str | None] = mapped_column(String(32), unique=True)
+    position: Mapped[str | None] = mapped_column(String(80))
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), index=True)
+    password_hash: Mapped[str] = mapped_column(String(256))
+    active: Mapped[bool] = mapped_column(default=True)
+    session_version: Mapped[int] = mapped_column(default=1)
+    locale: Mapped[str | None] = mapped_column(String(10))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[datetime | None]
+
+    department: Mapped[Department | None] = relationship(lazy="joined")
+    role_rows: Mapped[list[UserRole]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by=UserRole.role
+    )
+
+    @property
+    def roles(self) -> set[str]:
+        """The names of the roles this user holds."""
+        return {r.role for r in self.role_rows}
+
+    def has_role(self, *names: str) -> bool:
+        """Whether the user holds any of the given roles."""
+        return bool(self.roles.intersection(names))
+
+    def set_password(self, password: str) -> None:
+        """Hash and store a new password."""
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        """Check a password against the stored hash."""
+        return check_password_hash(self.password_hash, password)
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login reads this
+        """Deactivated users cannot sign in."""
+        return self.active
+
+    def get_id(self) -> str:
+        """Session id: user id plus session version, so bumping the version ends sessions."""
+        return f"{self.id}:{self.session_version}"
+
+
+class Cohort(db.Model):
+    """A class or team (班组): trainees plus the instructors who teach them."""
+
+    __tablename__ = "cohorts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    description: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    members: Mapped[list[CohortMember]] = relationship(back_populates="cohort", cascade="all, delete-orphan")
+
+
+class CohortMember(db.Model):
+    """Membership of a user in a cohort, as trainee or instructor."""
+
+    __tablename__ = "cohort_members"
+    __table_args__ = (UniqueConstraint("cohort_id", "user_id", "role"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(20))
+
+    cohort: Mapped[Cohort] = relationship(back_populates="members")
+    user: Mapped[User] = relationship(lazy="joined")
+
+
+class LoginFailure(db.Model):
+    """A failed sign-in, kept to throttle guessing per account and per address."""
+
+    __tablename__ = "login_failures"
+    __table_args__ = (Index("ix_login_failures_created", "created_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), index=True)
+    address: Mapped[str] = mapped_column(String(64), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

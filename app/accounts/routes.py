@@ -1,0 +1,276 @@
+"""Sign-in, password and administration pages for accounts."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy import or_, select
+
+from app.accounts import auth, services
+from app.accounts.forms import ROLE_LABELS, CohortForm, EmptyForm, LoginForm, MemberForm, NameForm, PasswordForm, UserForm
+from app.accounts.models import Cohort, CohortMember, Department, User
+from app.core.decorators import role_required
+from app.core.pagination import paginate
+from app.core.routes import safe_next
+from app.extensions import db
+
+bp = Blueprint("accounts", __name__)
+admin_bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+def client_address() -> str:
+    """The client's address (set ProxyFix in front of a proxy)."""
+    return request.remote_addr or "unknown"
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    """Sign in with throttling of repeated failures."""
+    if current_user.is_authenticated:
+        return redirect(url_for("core.index"))
+    form = LoginForm()
+    status = 200
+    if form.validate_on_submit():
+        user, error = auth.authenticate(form.username.data, form.password.data, client_address())
+        if user:
+            locale = session.get("locale")
+            session.clear()
+            if locale and not user.locale:
+                session["locale"] = locale
+            login_user(user)
+            return redirect(safe_next(request.args.get("next"), url_for("core.index")))
+        flash(error, "danger")
+        status = 429 if auth.is_throttled(form.username.data, client_address()) else 200
+    return render_template("accounts/login.html", form=form), status
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    """Sign out and clear the session."""
+    logout_user()
+    session.clear()
+    flash(_("你已退出登录。"), "info")
+    return redirect(url_for("accounts.login"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    """Change one's own password; other sessions end."""
+    form = PasswordForm()
+    if form.validate_on_submit():
+        try:
+            services.change_password(current_user, form.current.data, form.new.data)
+        except services.AccountError as error:
+            getattr(form, error.field or "new").errors.append(str(error))
+        else:
+            login_user(current_user)
+            flash(_("密码已修改。"), "success")
+            return redirect(url_for("core.index"))
+    return render_template("accounts/password.html", form=form)
+
+
+# --- administration ------------------------------------------------------------------------
+
+
+def _department_choices() -> list[tuple[int, str]]:
+    rows = db.session.scalars(select(Department).order_by(Department.name)).all()
+    return [(0, _("（无）"))] + [(d.id, d.name) for d in rows]
+
+
+@admin_bp.get("/users")
+@role_required("admin")
+def users():
+    """List users with search and pagination."""
+    q = request.args.get("q", "").strip()[:64]
+    query = select(User).order_by(User.username)
+    if q:
+        like = f"%{q}%"
+        query = query.where(or_(User.username.ilike(like), User.name.ilike(like), User.employee_no.ilike(like)))
+    page = paginate(query)
+    return render_template("admin/users.html", page=page, q=q, form=EmptyForm(), role_labels=ROLE_LABELS)
+
+
+@admin_bp.route("/users/new", methods=["GET", "POST"])
+@role_required("admin")
+def user_new():
+    """Create a user."""
+    form = UserForm()
+    form.department_id.choices = _department_choices()
+    if request.method == "GET":
+        form.roles.data = ["trainee"]
+    if form.validate_on_submit():
+        if not form.password.data:
+            form.password.errors.append(_("请设置初始密码。"))
+        else:
+            try:
+                dept = db.session.get(Department, form.department_id.data) if form.department_id.data else None
+                user = services.create_user(
+                    form.username.data,
+                    form.name.data,
+                    form.password.data,
+                    form.roles.data,
+                    department=dept.name if dept else None,
+                    email=form.email.data,
+                    employee_no=form.employee_no.data,
+                    position=form.position.data,
+                )
+            except services.AccountError as error:
+                db.session.rollback()
+                flash(str(error), "danger")
+            else:
+                flash(_("已创建用户 %(name)s。", name=user.name), "success")
+                return redirect(url_for("admin.users"))
+    return render_template("admin/user_form.html", form=form, user=None)
+
+
+@admin_bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@role_required("admin")
+def user_edit(user_id: int):
+    """Edit a user's profile, roles and status."""
+    user = db.get_or_404(User, user_id)
+    form = UserForm(obj=user)
+    form.username.data = user.username
+    form.department_id.choices = _department_choices()
+    if request.method == "GET":
+        form.roles.data = sorted(user.roles)
+        form.department_id.data = user.department_id or 0
+    if form.validate_on_submit():
+        if user.id == current_user.id and ("admin" not in form.roles.data or not form.active.data):
+            flash(_("不能取消自己的管理员角色或停用自己的账号。"), "danger")
+        else:
+            try:
+                services.update_user(
+                    user,
+                    name=form.name.data,
+                    email=form.email.data,
+                    employee_no=form.employee_no.data,
+                    position=form.position.data,
+                    department_id=form.department_id.data or None,
+                    roles=form.roles.data,
+                    active=form.active.data,
+                )
+                if form.password.data:
+                    services.set_password(user, form.password.data)
+            except services.AccountError as error:
+                db.session.rollback()
+                flash(str(error), "danger")
+            else:
+                flash(_("已保存。"), "success")
+                return redirect(url_for("admin.users"))
+    return render_template("admin/user_form.html", form=form, user=user)
+
+
+@admin_bp.post("/users/<int:user_id>/deactivate")
+@role_required("admin")
+def user_deactivate(user_id: int):
+    """Deactivate a user."""
+    user = db.get_or_404(User, user_id)
+    if EmptyForm().validate_on_submit():
+        if user.id == current_user.id:
+            flash(_("不能停用自己的账号。"), "danger")
+        else:
+            services.deactivate_user(user)
+            flash(_("已停用 %(name)s。", name=user.name), "success")
+    return redirect(url_for("admin.users"))
+
+
+@admin_bp.route("/departments", methods=["GET", "POST"])
+@role_required("admin")
+def departments():
+    """List and create departments."""
+    form = NameForm()
+    if form.validate_on_submit():
+        try:
+            services.create_department(form.name.data)
+        except services.AccountError as error:
+            form.name.errors.append(str(error))
+        else:
+            flash(_("已创建部门。"), "success")
+            return redirect(url_for("admin.departments"))
+    page = paginate(select(Department).order_by(Department.name))
+    return render_template("admin/departments.html", page=page, form=form, action_form=EmptyForm())
+
+
+@admin_bp.post("/departments/<int:dept_id>/rename")
+@role_required("admin")
+def department_rename(dept_id: int):
+    """Rename a department."""
+    dept = db.get_or_404(Department, dept_id)
+    form = NameForm()
+    if form.validate_on_submit():
+        try:
+            services.rename_department(dept, form.name.data)
+            flash(_("已保存。"), "success")
+        except services.AccountError as error:
+            flash(str(error), "danger")
+    else:
+        flash(_("请输入名称。"), "danger")
+    return redirect(url_for("admin.departments"))
+
+
+@admin_bp.post("/departments/<int:dept_id>/delete")
+@role_required("admin")
+def department_delete(dept_id: int):
+    """Delete an empty department."""
+    dept = db.get_or_404(Department, dept_id)
+    if EmptyForm().validate_on_submit():
+        try:
+            services.delete_department(dept)
+            flash(_("已删除部门。"), "success")
+        except services.AccountError as error:
+            flash(str(error), "danger")
+    return redirect(url_for("admin.departments"))
+
+
+@admin_bp.route("/cohorts", methods=["GET", "POST"])
+@role_required("admin")
+def cohorts():
+    """List and create cohorts."""
+    form = CohortForm()
+    if form.validate_on_submit():
+        try:
+            cohort = services.create_cohort(form.name.data, form.description.data)
+        except services.AccountError as error:
+            form.name.errors.append(str(error))
+        else:
+            flash(_("已创建班组。"), "success")
+            return redirect(url_for("learning.cohort_detail", cohort_id=cohort.id))
+    page = paginate(select(Cohort).order_by(Cohort.name))
+    return render_template("admin/cohorts.html", page=page, form=form)
+
+
+@admin_bp.post("/cohorts/<int:cohort_id>/members")
+@role_required("admin")
+def cohort_add_member(cohort_id: int):
+    """Add a trainee or instructor to a cohort."""
+    cohort = db.get_or_404(Cohort, cohort_id)
+    form = MemberForm()
+    if form.validate_on_submit():
+        user = db.session.scalar(select(User).where(User.username == auth.normalise_username(form.username.data)))
+        if user is None:
+            flash(_("找不到用户 %(name)s。", name=form.username.data), "danger")
+        else:
+            try:
+                services.add_member(cohort, user, form.role.data)
+                flash(_("已添加 %(name)s。", name=user.name), "success")
+            except services.AccountError as error:
+                flash(str(error), "danger")
+    else:
+        flash(_("请输入用户名并选择身份。"), "danger")
+    return redirect(url_for("learning.cohort_detail", cohort_id=cohort.id))
+
+
+@admin_bp.post("/cohorts/<int:cohort_id>/members/<int:member_id>/remove")
+@role_required("admin")
+def cohort_remove_member(cohort_id: int, member_id: int):
+    """Remove a member from a cohort."""
+    member = db.get_or_404(CohortMember, member_id)
+    if member.cohort_id != cohort_id:
+        abort(404)
+    if EmptyForm().validate_on_submit():
+        services.remove_member(member)
+        flash(_("已移除。"), "success")
+    return redirect(url_for("learning.cohort_detail", cohort_id=cohort_id))

@@ -1,0 +1,243 @@
+"""Writes for accounts: users, roles, departments, cohorts and memberships."""
+
+from __future__ import annotations
+
+from blinker import signal
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from app.accounts.auth import normalise_username
+from app.accounts.models import MEMBER_ROLES, ROLES, Cohort, CohortMember, Department, User, UserRole
+from app.accounts.passwords import password_problem
+from app.extensions import db
+
+user_deactivated = signal("user-deactivated")
+
+
+class AccountError(ValueError):
+    """A request that cannot be carried out; the message is for the user."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def get_or_create_department(name: str | None) -> Department | None:
+    """Return the department with this name, creating it when needed."""
+    name = (name or "").strip()
+    if not name:
+        return None
+    dept = db.session.scalar(select(Department).where(Department.name == name))
+    if dept is None:
+        dept = Department(name=name)
+        db.session.add(dept)
+        db.session.flush()
+    return dept
+
+
+def get_or_create_cohort(name: str) -> Cohort:
+    """Return the cohort with this name, creating it when needed."""
+    name = name.strip()
+    cohort = db.session.scalar(select(Cohort).where(Cohort.name == name))
+    if cohort is None:
+        cohort = Cohort(name=name)
+        db.session.add(cohort)
+        db.session.flush()
+    return cohort
+
+
+def _check_roles(roles: list[str] | set[str]) -> set[str]:
+    unknown = set(roles) - set(ROLES)
+    if unknown:
+        raise AccountError(str(_l("未知角色：%(roles)s", roles=", ".join(sorted(unknown)))))
+    return set(roles)
+
+
+def create_user(
+    username: str,
+    name: str,
+    password: str,
+    roles: list[str] | set[str] = ("trainee",),
+    *,
+    department: str | None = None,
+    email: str | None = None,
+    employee_no: str | None = None,
+    position: str | None = None,
+    commit: bool = True,
+) -> User:
+    """Create a user with hashed password and roles."""
+    key = normalise_username(username)
+    if not key:
+        raise AccountError(str(_l("用户名不能为空。")))
+    if db.session.scalar(select(func.count()).select_from(User).where(User.username == key)):
+        raise AccountError(str(_l("用户名 %(name)s 已存在。", name=key)))
+    if employee_no and db.session.scalar(
+        select(func.count()).select_from(User).where(User.employee_no == employee_no)
+    ):
+        raise AccountError(str(_l("工号 %(no)s 已存在。", no=employee_no)))
+    problem = password_problem(password)
+    if problem:
+        raise AccountError(problem, field="password")
+    user = User(
+        username=key,
+        name=name.strip() or key,
+        email=(email or None),
+        employee_no=(employee_no or None),
+        position=(position or None),
+        department=get_or_create_department(department),
+    )
+    user.set_password(password)
+    user.role_rows = [UserRole(role=r) for r in sorted(_check_roles(roles))]
+    db.session.add(user)
+    if commit:
+        db.session.commit()
+    return user
+
+
+def update_user(
+    user: User,
+    *,
+    name: str,
+    email: str | None,
+    employee_no: str | None,
+    position: str | None,
+    department_id: int | None,
+    roles: list[str],
+    active: bool,
+) -> User:
+    """Update profile, roles and status in one transaction."""
+    if employee_no and db.session.scalar(
+        select(func.count())
+        .select_from(User)
+        .where(User.employee_no == employee_no, User.id != user.id)
+    ):
+        raise AccountError(str(_l("工号 %(no)s 已存在。", no=employee_no)))
+    if department_id is not None and db.session.get(Department, department_id) is None:
+        raise AccountError(str(_l("部门不存在。")))
+    user.name = name.strip()
+    user.email = email or None
+    user.employee_no = employee_no or None
+    user.position = position or None
+    user.department_id = department_id
+    set_roles(user, roles, commit=False)
+    if user.active and not active:
+        _deactivate(user)
+    elif active:
+        user.active = True
+    db.session.commit()
+    return user
+
+
+def set_roles(user: User, roles: list[str] | set[str], *, commit: bool = True) -> None:
+    """Replace the user's roles."""
+    wanted = _check_roles(roles)
+    if not wanted:
+        raise AccountError(str(_l("至少需要一个角色。")))
+    user.role_rows = [row for row in user.role_rows if row.role in wanted] + [
+        UserRole(role=r) for r in sorted(wanted - user.roles)
+    ]
+    if commit:
+        db.session.commit()
+
+
+def _deactivate(user: User) -> None:
+    user.active = False
+    user.session_version += 1
+    user_deactivated.send(user)
+
+
+def deactivate_user(user: User) -> None:
+    """Deactivate an account; open sessions end on their next request."""
+    _deactivate(user)
+    db.session.commit()
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    """Change a password after checking the current one; other sessions end."""
+    if not user.check_password(current):
+        raise AccountError(str(_l("当前密码不正确。")), field="current")
+    problem = password_problem(new)
+    if problem:
+        raise AccountError(problem, field="new")
+    if current == new:
+        raise AccountError(str(_l("新密码不能与当前密码相同。")), field="new")
+    user.set_password(new)
+    user.session_version += 1
+    db.session.commit()
+
+
+def set_password(user: User, new: str) -> None:
+    """Set a password without the current one (administrators, CLI)."""
+    problem = password_problem(new)
+    if problem:
+        raise AccountError(problem)
+    user.set_password(new)
+    user.session_version += 1
+    db.session.commit()
+
+
+def create_department(name: str) -> Department:
+    """Create a department with a unique name."""
+    name = name.strip()
+    if db.session.scalar(select(func.count()).select_from(Department).where(Department.name == name)):
+        raise AccountError(str(_l("部门 %(name)s 已存在。", name=name)))
+    dept = Department(name=name)
+    db.session.add(dept)
+    db.session.commit()
+    return dept
+
+
+def rename_department(dept: Department, name: str) -> None:
+    """Rename a department."""
+    name = name.strip()
+    if db.session.scalar(
+        select(func.count()).select_from(Department).where(Department.name == name, Department.id != dept.id)
+    ):
+        raise AccountError(str(_l("部门 %(name)s 已存在。", name=name)))
+    dept.name = name
+    db.session.commit()
+
+
+def delete_department(dept: Department) -> None:
+    """Delete an empty department."""
+    if db.session.scalar(select(func.count()).select_from(User).where(User.department_id == dept.id)):
+        raise AccountError(str(_l("部门里还有人员，不能删除。")))
+    db.session.delete(dept)
+    db.session.commit()
+
+
+def create_cohort(name: str, description: str | None = None) -> Cohort:
+    """Create a cohort with a unique name."""
+    name = name.strip()
+    if db.session.scalar(select(func.count()).select_from(Cohort).where(Cohort.name == name)):
+        raise AccountError(str(_l("班组 %(name)s 已存在。", name=name)))
+    cohort = Cohort(name=name, description=description or None)
+    db.session.add(cohort)
+    db.session.commit()
+    return cohort
+
+
+def add_member(cohort: Cohort, user: User, role: str, *, commit: bool = True) -> CohortMember:
+    """Add a user to a cohort as trainee or instructor (idempotent)."""
+    if role not in MEMBER_ROLES:
+        raise AccountError(str(_l("未知的班组角色。")))
+    if not user.has_role(role):
+        raise AccountError(str(_l("%(name)s 没有该角色，请先授予。", name=user.name)))
+    existing = db.session.scalar(
+        select(CohortMember).where(
+            CohortMember.cohort_id == cohort.id, CohortMember.user_id == user.id, CohortMember.role == role
+        )
+    )
+    if existing:
+        return existing
+    member = CohortMember(cohort_id=cohort.id, user_id=user.id, role=role)
+    db.session.add(member)
+    if commit:
+        db.session.commit()
+    return member
+
+
+def remove_member(member: CohortMember) -> None:
+    """Remove a membership."""
+    db.session.delete(member)
+    db.session.commit()

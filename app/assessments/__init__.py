@@ -1,0 +1,1 @@
+"""Quizzes: self-assessments and knowledge checks, attempts and scoring."""

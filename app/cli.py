@@ -1,0 +1,120 @@
+"""Command-line interface: thin click commands over the services."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+from flask_migrate import upgrade
+
+content_cli = AppGroup("content", help="Validate and load courses/ and quizzes/.")
+users_cli = AppGroup("users", help="Manage user accounts.")
+
+
+def _content_root() -> Path:
+    return Path(current_app.config["CONTENT_DIR"])
+
+
+@content_cli.command("check")
+@click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path), help="Content folder (default: CONTENT_DIR).")
+def content_check(directory: Path | None) -> None:
+    """List every problem in the content; exit 1 if any error."""
+    from app.content.validate import check, errors_only
+
+    root = directory or _content_root()
+    content, problems = check(root)
+    for problem in problems:
+        click.echo(str(problem), err=True)
+    errors = errors_only(problems)
+    if errors:
+        click.echo(f"{len(errors)} error(s), {len(problems) - len(errors)} warning(s): nothing can be loaded.", err=True)
+        sys.exit(1)
+    modules = sum(len(c.modules) for c in content.courses)
+    cards = sum(len(c.cards) for c in content.courses)
+    click.echo(
+        f"OK: {len(content.courses)} courses, {modules} modules, {len(content.quizzes)} quizzes, "
+        f"{cards} role-play cards, {len(content.rubrics)} rubrics; {len(problems)} warning(s)."
+    )
+
+
+def load_content_or_fail(root: Path) -> str:
+    """Validate and load content; raise ClickException listing problems on any error."""
+    from app.content.sync import sync
+    from app.content.validate import check, errors_only
+
+    content, problems = check(root)
+    errors = errors_only(problems)
+    if errors:
+        raise click.ClickException(
+            "content has errors, nothing was loaded:\n" + "\n".join(str(p) for p in errors)
+        )
+    return sync(content).summary()
+
+
+@content_cli.command("load")
+@click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path), help="Content folder (default: CONTENT_DIR).")
+def content_load(directory: Path | None) -> None:
+    """Validate, then load content into the database in one transaction."""
+    click.echo("Content loaded: " + load_content_or_fail(directory or _content_root()))
+
+
+@users_cli.command("create")
+@click.argument("username")
+@click.option("--role", "roles", multiple=True, required=True, type=click.Choice(["trainee", "instructor", "hr", "admin"]))
+@click.option("--name", default=None, help="姓名")
+@click.option("--department", default=None, help="部门")
+@click.option("--cohort", default=None, help="班组 (created if needed)")
+@click.option("--email", default=None)
+@click.option("--employee-no", default=None, help="工号")
+def users_create(username: str, roles: tuple[str, ...], name: str | None, department: str | None,
+                 cohort: str | None, email: str | None, employee_no: str | None) -> None:
+    """Create a user; the password is read from standard input when it is not a terminal."""
+    from app.accounts import services
+    from app.extensions import db
+
+    if sys.stdin.isatty():
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    try:
+        user = services.create_user(
+            username, name or username, password, roles, department=department, email=email,
+            employee_no=employee_no, commit=False,
+        )
+        db.session.flush()
+        if cohort:
+            group = services.get_or_create_cohort(cohort)
+            for role in ("instructor", "trainee"):
+                if role in roles:
+                    services.add_member(group, user, role, commit=False)
+                    break
+        db.session.commit()
+    except services.AccountError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from error
+    click.echo(f"Created {user.username} ({', '.join(sorted(user.roles))}).")
+
+
+@click.command("demo")
+def demo() -> None:
+    """Create or upgrade the database, load content, create demo accounts and the demo cohort."""
+    from app import demo as demo_data
+
+    upgrade()
+    summary = load_content_or_fail(_content_root())
+    click.echo("Content: " + summary)
+    accounts = demo_data.ensure_demo()
+    click.echo("\nDemo accounts (username / password):")
+    for username, password, roles in accounts:
+        click.echo(f"  {username:<12} {password:<16} {roles}")
+    click.echo("\nStart the server:  .venv/bin/flask --app wsgi run   then open http://127.0.0.1:5000")
+
+
+def init_app(app: Flask) -> None:
+    """Register the commands."""
+    app.cli.add_command(content_cli)
+    app.cli.add_command(users_cli)
+    app.cli.add_command(demo)

@@ -1,0 +1,1 @@
+"""Content pipeline: files -> dataclasses -> validated -> database."""

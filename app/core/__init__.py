@@ -1,0 +1,1 @@
+"""Ground floor: decorators, errors, templating, pagination, i18n."""

@@ -1,0 +1,28 @@
+"""Error pages (HTML) and JSON errors for the API."""
+
+from __future__ import annotations
+
+from flask import Flask, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+
+def wants_json() -> bool:
+    """Whether this request should get a JSON error."""
+    return request.path.startswith("/api/")
+
+
+def init_app(app: Flask) -> None:
+    """Register error handlers."""
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError):
+        if wants_json():
+            return jsonify(errors=[error.description]), 400
+        return render_template("core/error.html", code=400, csrf=True), 400
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        if wants_json():
+            return jsonify(errors=[error.description or error.name]), error.code
+        return render_template("core/error.html", code=error.code), error.code

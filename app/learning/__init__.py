@@ -1,0 +1,1 @@
+"""Courses, modules, assignments and reading progress."""

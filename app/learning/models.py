@@ -1,0 +1,90 @@
+"""Learning models: courses and modules (from content), assignments, progress."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.core.time import utcnow
+from app.extensions import db
+
+
+class Course(db.Model):
+    """A course loaded from ``courses/<slug>/course.md``."""
+
+    __tablename__ = "courses"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    summary: Mapped[str] = mapped_column(String(500), default="")
+    audience: Mapped[str | None] = mapped_column(String(200))
+    position: Mapped[int] = mapped_column(default=0)
+    intro_html: Mapped[str] = mapped_column(Text, default="")
+    completion: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    archived: Mapped[bool] = mapped_column(default=False)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    modules: Mapped[list[Module]] = relationship(
+        back_populates="course", order_by="Module.position"
+    )
+
+    @property
+    def active_modules(self) -> list[Module]:
+        """Modules that are not archived, in order."""
+        return [m for m in self.modules if not m.archived]
+
+
+class Module(db.Model):
+    """One reading module of a course, with its HTML rendered at load time."""
+
+    __tablename__ = "modules"
+    __table_args__ = (UniqueConstraint("course_id", "slug"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id"), index=True)
+    slug: Mapped[str] = mapped_column(String(80))
+    position: Mapped[int] = mapped_column(default=0)
+    title: Mapped[str] = mapped_column(String(200))
+    minutes: Mapped[int] = mapped_column(default=10)
+    objectives: Mapped[list[str]] = mapped_column(JSON, default=list)
+    body_html: Mapped[str] = mapped_column(Text, default="")
+    archived: Mapped[bool] = mapped_column(default=False)
+
+    course: Mapped[Course] = relationship(back_populates="modules")
+
+
+class Assignment(db.Model):
+    """A course assigned to a cohort, a department or one user, with an optional due date."""
+
+    __tablename__ = "assignments"
+    __table_args__ = (
+        CheckConstraint(
+            "(CASE WHEN cohort_id IS NULL THEN 0 ELSE 1 END)"
+            " + (CASE WHEN department_id IS NULL THEN 0 ELSE 1 END)"
+            " + (CASE WHEN user_id IS NULL THEN 0 ELSE 1 END) = 1",
+            name="one_target",
+        ),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id"), index=True)
+    cohort_id: Mapped[int | None] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"), index=True)
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    due_date: Mapped[date | None]
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    course: Mapped[Course] = relationship(lazy="joined")
+
+
+class ModuleProgress(db.Model):
+    """A module a user has marked as read."""
+
+    __tablename__ = "module_progress"
+    __table_args__ = (UniqueConstraint("user_id", "module_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    module_id: Mapped[int] = mapped_column(ForeignKey("modules.id"), index=True)
+    completed_at: Mapped[datetime] = mapped_column(default=utcnow)

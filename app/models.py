@@ -1,0 +1,6 @@
+"""Import every room's models so metadata (migrations, create_all) sees all tables."""
+
+from app.accounts import models as accounts_models  # noqa: F401  (registers tables)
+from app.assessments import models as assessments_models  # noqa: F401
+from app.learning import models as learning_models  # noqa: F401
+from app.roleplay import models as roleplay_models  # noqa: F401

@@ -1,0 +1,1 @@
+"""Role-play scenario cards, rubrics, submissions and grading."""

@@ -1,0 +1,77 @@
+"""Configuration classes, read from the environment."""
+
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+
+
+def _env_path(name: str, default: Path) -> str:
+    """Return an absolute path from the environment or the default."""
+    return str(Path(os.environ.get(name) or default).resolve())
+
+
+class Config:
+    """Settings shared by every environment."""
+
+    SECRET_KEY = os.environ.get("SECRET_KEY")
+    SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") or (
+        "sqlite:///" + str(BASE_DIR / "instance" / "academy.sqlite")
+    )
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    CONTENT_DIR = _env_path("CONTENT_DIR", BASE_DIR)
+    UPLOAD_DIR = _env_path("UPLOAD_DIR", BASE_DIR / "instance" / "uploads")
+    MAX_CONTENT_LENGTH = 26 * 1024 * 1024
+    BABEL_DEFAULT_LOCALE = "zh_CN"
+    BABEL_SUPPORTED_LOCALES = ("zh_CN", "en")
+    BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "app" / "translations")
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "1") == "1"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    PERMANENT_SESSION_LIFETIME = 8 * 3600
+    WTF_CSRF_TIME_LIMIT = None
+    LOGIN_MAX_FAILURES = 5
+    LOGIN_FAILURE_WINDOW_MINUTES = 15
+    PER_PAGE = 20
+    TESTING = False
+    DEBUG = False
+
+
+class DevelopmentConfig(Config):
+    """Local development: SQLite, a fixed secret, cookies over plain HTTP."""
+
+    SECRET_KEY = os.environ.get("SECRET_KEY") or "dev-only-not-secret"
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_SECURE = False
+
+
+class TestingConfig(Config):
+    """Tests: an isolated database chosen by the test fixtures."""
+
+    TESTING = True
+    SECRET_KEY = "testing-not-secret"
+    SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL") or "sqlite://"
+    SESSION_COOKIE_SECURE = False
+    WTF_CSRF_ENABLED = False
+
+
+class ProductionConfig(Config):
+    """Production: SECRET_KEY must come from the environment."""
+
+    SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "1") == "1"
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def config_from_env() -> type[Config]:
+    """Pick the config class named by APP_ENV (default: production unless FLASK_DEBUG)."""
+    name = os.environ.get("APP_ENV") or ("development" if os.environ.get("FLASK_DEBUG") else "production")
+    return CONFIGS.get(name, ProductionConfig)
