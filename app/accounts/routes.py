@@ -66,7 +66,7 @@ def change_password():
         except services.AccountError as error:
             getattr(form, error.field or "new").errors.append(str(error))
         else:
-            login_user(current_user)
+            login_user(current_user._get_current_object())
             flash(_("密码已修改。"), "success")
             return redirect(url_for("core.index"))
     return render_template("accounts/password.html", form=form)

@@ -1,11 +1,11 @@
-"""Assessment models: quizzes and their content versions."""
+"""Assessment models: quizzes, their content versions, attempts and saved answers."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.time import utcnow
@@ -46,3 +46,63 @@ class QuizVersion(db.Model):
     digest: Mapped[str] = mapped_column(String(64))
     definition: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+ATTEMPT_STATUSES = ("in_progress", "submitted")
+
+
+class Attempt(db.Model):
+    """One person's attempt at a quiz, scored against the quiz version it stores."""
+
+    __tablename__ = "attempts"
+    __table_args__ = (
+        # At most one open attempt per person and quiz (two tabs pressing "start" resume the same one).
+        Index(
+            "uq_attempts_open",
+            "user_id",
+            "quiz_id",
+            unique=True,
+            sqlite_where=text("status = 'in_progress'"),
+            postgresql_where=text("status = 'in_progress'"),
+        ),
+        Index("ix_attempts_quiz_submitted", "quiz_id", "submitted_at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    quiz_id: Mapped[int] = mapped_column(ForeignKey("quizzes.id"), index=True)
+    quiz_version_id: Mapped[int] = mapped_column(ForeignKey("quiz_versions.id"), index=True)
+    status: Mapped[str] = mapped_column(String(20), default="in_progress")
+    order: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    submitted_at: Mapped[datetime | None]
+    score: Mapped[int | None]
+    max_score: Mapped[int | None]
+    percent: Mapped[int | None]
+    band_key: Mapped[str | None] = mapped_column(String(80))
+    passed: Mapped[bool | None]
+    scale_results: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+    quiz: Mapped[Quiz] = relationship(lazy="joined")
+    version: Mapped[QuizVersion] = relationship()
+    answers: Mapped[list[AttemptAnswer]] = relationship(
+        back_populates="attempt", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+    @property
+    def submitted(self) -> bool:
+        """Whether the attempt has been scored."""
+        return self.status == "submitted"
+
+
+class AttemptAnswer(db.Model):
+    """The answer saved for one question of an attempt (a key, or a list of keys)."""
+
+    __tablename__ = "attempt_answers"
+    __table_args__ = (UniqueConstraint("attempt_id", "question_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("attempts.id", ondelete="CASCADE"), index=True)
+    question_id: Mapped[str] = mapped_column(String(80))
+    value: Mapped[Any] = mapped_column(JSON)
+    saved_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    attempt: Mapped[Attempt] = relationship(back_populates="answers")

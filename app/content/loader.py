@@ -248,6 +248,8 @@ def _front(path: Path, root: Path, problems: list[Problem]) -> tuple[Reader, dic
         problems.append(Problem(reader.rel, "missing front matter (a block between two '---' lines)", 1))
         return reader, None, body, body_line
     data = reader.parse(front)
+    if data is None and front.strip():
+        return reader, None, body, body_line
     if data is not None and not isinstance(data, dict):
         problems.append(Problem(reader.rel, "front matter must be a mapping of fields", 2))
         return reader, None, body, body_line

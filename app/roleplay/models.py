@@ -1,13 +1,15 @@
-"""Role-play models: rubrics with versions, scenario cards."""
+"""Role-play models: rubrics with versions, scenario cards, submissions, grades, notifications."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.accounts.models import User
 from app.core.time import utcnow
 from app.extensions import db
 
@@ -64,3 +66,127 @@ class RoleplayCard(db.Model):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     rubric: Mapped[Rubric] = relationship(lazy="joined")
+
+
+STATUSES = ("draft", "submitted", "returned", "resubmitted", "graded")
+WAITING = ("submitted", "resubmitted")
+EDITABLE = ("draft", "returned")
+
+
+class SelfScore(db.Model):
+    """A trainee's private self-assessment against a card's rubric (visible to them alone)."""
+
+    __tablename__ = "roleplay_self_scores"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    card_id: Mapped[int] = mapped_column(ForeignKey("roleplay_cards.id"), index=True)
+    rubric_version_id: Mapped[int] = mapped_column(ForeignKey("rubric_versions.id"))
+    levels: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
+    total: Mapped[int] = mapped_column(default=0)
+    max_points: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Submission(db.Model):
+    """One attempt at a card: a written response, optional audio, and its grade."""
+
+    __tablename__ = "roleplay_submissions"
+    __table_args__ = (Index("ix_roleplay_submissions_status_submitted", "status", "submitted_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    trainee_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    card_id: Mapped[int] = mapped_column(ForeignKey("roleplay_cards.id"), index=True)
+    rubric_version_id: Mapped[int | None] = mapped_column(ForeignKey("rubric_versions.id"))
+    status: Mapped[str] = mapped_column(String(20), default="draft")
+    response_text: Mapped[str] = mapped_column(Text, default="")
+    audio_name: Mapped[str | None] = mapped_column(String(64))
+    audio_mime: Mapped[str | None] = mapped_column(String(40))
+    audio_size: Mapped[int | None]
+    live: Mapped[bool] = mapped_column(default=False)
+    partner_name: Mapped[str | None] = mapped_column(String(80))
+    grader_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    total: Mapped[int | None]
+    max_points: Mapped[int | None]
+    pass_percent: Mapped[int | None]
+    passed: Mapped[bool | None]
+    overall_comment: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    submitted_at: Mapped[datetime | None]
+    graded_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    version_id: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": version_id}
+
+    trainee: Mapped[User] = relationship(foreign_keys=[trainee_id])
+    grader: Mapped[User | None] = relationship(foreign_keys=[grader_id])
+    card: Mapped[RoleplayCard] = relationship()
+    rubric_version: Mapped[RubricVersion | None] = relationship()
+    scores: Mapped[list[CriterionScore]] = relationship(
+        cascade="all, delete-orphan", order_by="CriterionScore.id", lazy="selectin"
+    )
+
+    @property
+    def waiting(self) -> bool:
+        """Whether the submission waits for a grader."""
+        return self.status in WAITING
+
+    @property
+    def editable(self) -> bool:
+        """Whether the trainee may still change the response."""
+        return self.status in EDITABLE
+
+
+class CriterionScore(db.Model):
+    """The level chosen and the comment written for one rubric criterion of a submission."""
+
+    __tablename__ = "roleplay_criterion_scores"
+    __table_args__ = (UniqueConstraint("submission_id", "criterion_key"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("roleplay_submissions.id", ondelete="CASCADE"), index=True)
+    criterion_key: Mapped[str] = mapped_column(String(80))
+    level_index: Mapped[int | None]
+    points: Mapped[int | None]
+    comment: Mapped[str] = mapped_column(Text, default="")
+
+
+class SubmissionEvent(db.Model):
+    """One change to a submission (who, when, what), kept forever as its history."""
+
+    __tablename__ = "roleplay_submission_events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("roleplay_submissions.id", ondelete="CASCADE"), index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    action: Mapped[str] = mapped_column(String(30))
+    from_status: Mapped[str | None] = mapped_column(String(20))
+    to_status: Mapped[str | None] = mapped_column(String(20))
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    actor: Mapped[User | None] = relationship()
+
+
+# Notification texts by kind; other rooms add their own kinds here. Params fill %(name)s.
+NOTIFICATION_MESSAGES: dict[str, Any] = {
+    "roleplay.graded.passed": _l("「%(card)s」已评分：%(total)s / %(max)s 分，通过。"),
+    "roleplay.graded.failed": _l("「%(card)s」已评分：%(total)s / %(max)s 分，未通过。"),
+    "roleplay.returned": _l("「%(card)s」被退回修改，请查看讲师的意见。"),
+}
+
+
+class Notification(db.Model):
+    """An in-app message to one user: a kind, its parameters and a link."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_user_read", "user_id", "read_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(60))
+    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    url: Mapped[str] = mapped_column(String(300), default="/")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    read_at: Mapped[datetime | None]
+
+    @property
+    def message(self) -> str:
+        """The text in the current language, with its parameters filled in."""
+        return str(NOTIFICATION_MESSAGES.get(self.kind, self.kind)) % self.params

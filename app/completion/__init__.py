@@ -1,0 +1,1 @@
+"""Course completion: records, waivers, certificates, the what's-missing checklist and reminders."""
