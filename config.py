@@ -35,6 +35,7 @@ class Config:
     LOGIN_MAX_FAILURES = 5
     LOGIN_FAILURE_WINDOW_MINUTES = 15
     PER_PAGE = 20
+    PASSWORD_HASH_METHOD = "scrypt"
     TESTING = False
     DEBUG = False
 
@@ -55,6 +56,7 @@ class TestingConfig(Config):
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL") or "sqlite://"
     SESSION_COOKIE_SECURE = False
     WTF_CSRF_ENABLED = False
+    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # fast hashing keeps the suite quick; never in production
 
 
 class ProductionConfig(Config):

@@ -53,17 +53,21 @@ def register_blueprints(app: Flask) -> None:
     """Register each room's blueprint."""
     from app.accounts.routes import admin_bp
     from app.accounts.routes import bp as accounts_bp
+    from app.api import api_bp
     from app.assessments.routes import bp as assessments_bp
     from app.core.routes import bp as core_bp
     from app.learning.routes import bp as learning_bp
     from app.roleplay.routes import bp as roleplay_bp
 
-    for blueprint in (core_bp, accounts_bp, admin_bp, learning_bp, assessments_bp, roleplay_bp):
+    for blueprint in (core_bp, accounts_bp, admin_bp, learning_bp, assessments_bp, roleplay_bp, api_bp):
         app.register_blueprint(blueprint)
 
 
 def register_listeners(app: Flask) -> None:
     """Connect the signal listeners (completion listens to the feature rooms)."""
+    from app.completion import listeners as completion_listeners
+
+    completion_listeners.connect()
 
 
 def register_core(app: Flask) -> None:

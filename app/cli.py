@@ -10,6 +10,8 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 from flask_migrate import upgrade
 
+from app.completion import cli as completion_commands
+
 content_cli = AppGroup("content", help="Validate and load courses/ and quizzes/.")
 users_cli = AppGroup("users", help="Manage user accounts.")
 
@@ -118,3 +120,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(content_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(demo)
+    completion_commands.init_app(app)

@@ -1,6 +1,8 @@
 """Import every room's models so metadata (migrations, create_all) sees all tables."""
 
 from app.accounts import models as accounts_models  # noqa: F401  (registers tables)
+from app.api import models as api_models  # noqa: F401
 from app.assessments import models as assessments_models  # noqa: F401
+from app.completion import models as completion_models  # noqa: F401
 from app.learning import models as learning_models  # noqa: F401
 from app.roleplay import models as roleplay_models  # noqa: F401

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.accounts.models import User
 from app.core.time import utcnow
 from app.extensions import db
 
@@ -84,6 +85,7 @@ class Attempt(db.Model):
 
     quiz: Mapped[Quiz] = relationship(lazy="joined")
     version: Mapped[QuizVersion] = relationship()
+    user: Mapped[User] = relationship()
     answers: Mapped[list[AttemptAnswer]] = relationship(
         back_populates="attempt", cascade="all, delete-orphan", passive_deletes=True
     )

@@ -7,6 +7,7 @@ distinct keys for ``multiple``. Add a type by subclassing :class:`QuestionType` 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from flask_babel import lazy_gettext as _l
@@ -17,10 +18,11 @@ class AnswerError(ValueError):
 
 
 class QuestionType:
-    """Base class: one option key per answer, shown as radio buttons."""
+    """Base class: one option key per answer, rendered by ``template`` as radio buttons."""
 
     name: ClassVar[str] = ""
     label: ClassVar[Any] = ""
+    template: ClassVar[str] = "assessments/_choice.html"
     input_type: ClassVar[str] = "radio"
     inline: ClassVar[bool] = False
     shuffle_options: ClassVar[bool] = True
@@ -140,3 +142,34 @@ def validate_answers(questions: list[dict[str, Any]], raw: Any, *, complete: boo
         except AnswerError as error:
             errors.append(str(error))
     return answers, errors
+
+
+@dataclass
+class QuestionView:
+    """A question as one attempt shows it: its number, options in the stored order, the chosen keys."""
+
+    number: int
+    question: dict[str, Any]
+    options: list[dict[str, Any]]
+    handler: QuestionType
+    chosen: list[str]
+
+    @property
+    def id(self) -> str:
+        """The question id."""
+        return self.question["id"]
+
+
+def in_attempt_order(definition: dict[str, Any], order: dict[str, Any], answers: dict[str, Any]) -> list[QuestionView]:
+    """The questions of a definition in an attempt's stored order, with its saved answers."""
+    by_id = {q["id"]: q for q in definition["questions"]}
+    ids = [qid for qid in order.get("questions", []) if qid in by_id] or list(by_id)
+    views = []
+    for number, qid in enumerate(ids, start=1):
+        question = by_id[qid]
+        options = {o["key"]: o for o in question["options"]}
+        keys = [k for k in order.get("options", {}).get(qid, []) if k in options] or list(options)
+        value = answers.get(qid)
+        chosen = [value] if isinstance(value, str) else list(value or [])
+        views.append(QuestionView(number, question, [options[k] for k in keys], question_type(question["type"]), chosen))
+    return views

@@ -121,9 +121,7 @@ class Submission(db.Model):
     grader: Mapped[User | None] = relationship(foreign_keys=[grader_id])
     card: Mapped[RoleplayCard] = relationship()
     rubric_version: Mapped[RubricVersion | None] = relationship()
-    scores: Mapped[list[CriterionScore]] = relationship(
-        cascade="all, delete-orphan", order_by="CriterionScore.id", lazy="selectin"
-    )
+    scores: Mapped[list[CriterionScore]] = relationship(cascade="all, delete-orphan", order_by="CriterionScore.id")
 
     @property
     def waiting(self) -> bool:

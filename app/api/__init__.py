@@ -1,0 +1,56 @@
+"""JSON API v1 under ``/api/v1``: bearer tokens, JSON errors, an OpenAPI 3 document.
+
+Every call except ``POST /auth/token`` and ``GET /openapi.json`` sends ``Authorization: Bearer <token>``.
+Errors are always ``{"errors": [...]}`` (use :func:`error`); lists are ``{"items", "page", "per_page",
+"total"}`` with ``?page=&per_page=`` (use :func:`paginated`). The API sits on top of the rooms' queries
+and services: it validates nothing itself that a service already checks.
+
+How to add a resource (for example ``app/api/roleplays.py``):
+
+1. Write the module: routes on ``api_bp`` decorated with ``@token_required`` (from ``app.api.auth``;
+   the caller is ``g.api_user``), with the same role and object checks as the web pages.
+2. In the same module call ``describe(PATHS, SCHEMAS)``: ``PATHS`` maps OpenAPI paths relative to the
+   prefix (``/roleplays/{slug}``) to their path items; ``SCHEMAS`` adds component schemas they
+   reference as ``#/components/schemas/<Name>``. The shared ``Error`` schema and the ``BadRequest``,
+   ``Unauthorized``, ``Forbidden``, ``NotFound``, ``Conflict`` and ``Unprocessable`` responses exist already.
+3. Import the module in the list at the bottom of this file. ``tests/test_api_openapi.py`` fails until
+   every route is described and every described path and method exists.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify, request
+from sqlalchemy import Select
+
+from app.core.pagination import paginate
+from app.extensions import csrf
+
+api_bp = Blueprint("api", __name__, url_prefix="/api/v1")
+csrf.exempt(api_bp)  # bearer tokens, not cookies: no CSRF exposure
+
+PATHS: dict[str, dict[str, Any]] = {}
+SCHEMAS: dict[str, dict[str, Any]] = {}
+
+
+def describe(paths: dict[str, dict[str, Any]], schemas: dict[str, dict[str, Any]] | None = None) -> None:
+    """Add a resource's OpenAPI path items and component schemas to the document."""
+    PATHS.update(paths)
+    SCHEMAS.update(schemas or {})
+
+
+def error(status: int, *messages: str) -> tuple[Response, int]:
+    """A JSON error response ``{"errors": [...]}``."""
+    return jsonify(errors=[str(m) for m in messages]), status
+
+
+def paginated(query: Select, serialise: Callable[[Sequence[Any]], list[dict[str, Any]]]) -> Response:
+    """One page of a select as ``{"items", "page", "per_page", "total"}`` (per_page 1–100)."""
+    per_page = request.args.get("per_page", current_app.config["PER_PAGE"], type=int)
+    page = paginate(query, per_page=min(max(per_page, 1), 100))
+    return jsonify(items=serialise(page.items), page=page.page, per_page=page.per_page, total=page.total)
+
+
+from app.api import auth, me, openapi, quizzes  # noqa: E402, F401  (each module adds its routes and paths)

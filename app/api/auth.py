@@ -1,0 +1,145 @@
+"""Bearer tokens: issue (throttled like the login page), check on every call, revoke."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from functools import wraps
+from typing import Any
+
+from flask import current_app, g, jsonify, request
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from app.accounts import auth
+from app.accounts.models import User
+from app.api import api_bp, describe, error
+from app.api.models import ApiToken
+from app.core.time import utcnow
+from app.extensions import db
+
+DEFAULT_TOKEN_DAYS = 30
+
+
+def hash_token(token: str) -> str:
+    """The SHA-256 hex digest under which a token is stored."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def iso(moment: datetime) -> str:
+    """A stored UTC time as ISO 8601 with ``Z``."""
+    return moment.isoformat(timespec="seconds") + "Z"
+
+
+def issue_token(user: User) -> tuple[str, ApiToken]:
+    """Create a token for a user; return the secret (shown once) and its stored row."""
+    secret = secrets.token_urlsafe(32)
+    days = current_app.config.get("API_TOKEN_DAYS", DEFAULT_TOKEN_DAYS)
+    row = ApiToken(user_id=user.id, token_hash=hash_token(secret), expires_at=utcnow() + timedelta(days=days))
+    db.session.add(row)
+    db.session.commit()
+    return secret, row
+
+
+def revoke_token(row: ApiToken) -> None:
+    """Revoke a token now."""
+    row.revoked_at = utcnow()
+    db.session.commit()
+
+
+def _unauthorised(message: str):
+    response, status = error(401, message)
+    response.headers["WWW-Authenticate"] = 'Bearer realm="api"'
+    return response, status
+
+
+def token_required(view: Callable) -> Callable:
+    """Require ``Authorization: Bearer <token>``; set ``g.api_user`` and ``g.api_token``."""
+
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        scheme, _sep, secret = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not secret.strip():
+            return _unauthorised(_("缺少访问令牌：请在 Authorization 头中发送 Bearer 令牌。"))
+        row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(secret.strip())))
+        if row is None or not row.is_valid(utcnow()):
+            return _unauthorised(_("访问令牌无效、已过期或已撤销，请重新获取。"))
+        user = db.session.get(User, row.user_id)
+        if user is None or not user.active:
+            return error(403, _("该账号已停用，请联系管理员。"))
+        g.api_user, g.api_token = user, row
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+@api_bp.post("/auth/token")
+def create_token():
+    """Exchange a username and password for a bearer token."""
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict) or not all(isinstance(data.get(k), str) and data[k] for k in ("username", "password")):
+        return error(400, _("请求体应为 JSON 对象，包含 username 和 password。"))
+    address = request.remote_addr or "unknown"
+    user, message = auth.authenticate(data["username"], data["password"], address)
+    if user is None:
+        return error(429 if auth.is_throttled(data["username"], address) else 401, message or "")
+    secret, row = issue_token(user)
+    return jsonify(token=secret, expires_at=iso(row.expires_at))
+
+
+@api_bp.delete("/auth/token")
+@token_required
+def delete_token():
+    """Revoke the token used for this call."""
+    revoke_token(g.api_token)
+    return "", 204
+
+
+describe(
+    {
+        "/auth/token": {
+            "post": {
+                "tags": ["auth"],
+                "summary": "Get a bearer token",
+                "description": "Throttled like the sign-in page: repeated failures for an account or an address answer 429.",
+                "security": [],
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Credentials"}}},
+                },
+                "responses": {
+                    "200": {
+                        "description": "A new token",
+                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Token"}}},
+                    },
+                    "400": {"$ref": "#/components/responses/BadRequest"},
+                    "401": {"$ref": "#/components/responses/Unauthorized"},
+                    "429": {"$ref": "#/components/responses/TooManyRequests"},
+                },
+            },
+            "delete": {
+                "tags": ["auth"],
+                "summary": "Revoke the token used for this call",
+                "responses": {
+                    "204": {"description": "Revoked"},
+                    "401": {"$ref": "#/components/responses/Unauthorized"},
+                    "403": {"$ref": "#/components/responses/Forbidden"},
+                },
+            },
+        }
+    },
+    {
+        "Credentials": {
+            "type": "object",
+            "required": ["username", "password"],
+            "properties": {"username": {"type": "string"}, "password": {"type": "string", "format": "password"}},
+        },
+        "Token": {
+            "type": "object",
+            "required": ["token", "expires_at"],
+            "properties": {"token": {"type": "string"}, "expires_at": {"type": "string", "format": "date-time"}},
+        },
+    },
+)

@@ -1,0 +1,188 @@
+"""Read-only queries for quiz pages, results and the API (a fixed number of SQL queries each)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy.orm import joinedload
+
+from app.accounts.models import Cohort, CohortMember, User
+from app.assessments.models import Attempt, AttemptAnswer, Quiz, QuizVersion
+from app.extensions import db
+from app.learning.models import Course, Module
+from app.learning.queries import STAFF_ROLES, assigned_course_ids
+
+RESULT_ROLES = ("hr", "admin")
+CHART_POINTS = 30
+
+
+def available_quizzes(user: User) -> Select:
+    """Select the live quizzes a user may take: open ones, and those of courses assigned to them."""
+    query = select(Quiz).where(Quiz.archived.is_(False), Quiz.current_version_id.is_not(None))
+    if not user.has_role(*STAFF_ROLES):
+        query = query.where(
+            or_(Quiz.course_id.is_(None), Quiz.course_id.in_(assigned_course_ids(user.id, user.department_id)))
+        )
+    return query.order_by(Quiz.kind.desc(), Quiz.course_id, Quiz.slug)
+
+
+def available_quiz(user: User, slug: str) -> Quiz | None:
+    """A live quiz by slug if the user may take it."""
+    return db.session.scalar(available_quizzes(user).where(Quiz.slug == slug))
+
+
+def open_attempt(user_id: int, quiz_id: int) -> Attempt | None:
+    """The user's in-progress attempt at a quiz, if any."""
+    return db.session.scalar(
+        select(Attempt).where(Attempt.user_id == user_id, Attempt.quiz_id == quiz_id, Attempt.status == "in_progress")
+    )
+
+
+def attempt_counts(user_id: int, quiz_id: int) -> tuple[int, Any]:
+    """Submitted attempts of a user at a quiz and the time of the latest."""
+    count, last = db.session.execute(
+        select(func.count(Attempt.id), func.max(Attempt.submitted_at)).where(
+            Attempt.user_id == user_id, Attempt.quiz_id == quiz_id, Attempt.status == "submitted"
+        )
+    ).one()
+    return int(count or 0), last
+
+
+@dataclass
+class QuizSummary:
+    """A user's standing on one quiz: attempts used, the latest result, an open attempt."""
+
+    count: int = 0
+    latest: Attempt | None = None
+    open: Attempt | None = None
+
+
+def quiz_summaries(user_id: int, quiz_ids: list[int]) -> dict[int, QuizSummary]:
+    """Summaries for several quizzes (two queries)."""
+    out = {qid: QuizSummary() for qid in quiz_ids}
+    if not quiz_ids:
+        return out
+    mine = and_(Attempt.user_id == user_id, Attempt.quiz_id.in_(quiz_ids))
+    submitted = and_(mine, Attempt.status == "submitted")
+    for quiz_id, count in db.session.execute(
+        select(Attempt.quiz_id, func.count()).where(submitted).group_by(Attempt.quiz_id)
+    ):
+        out[quiz_id].count = count
+    latest_ids = select(func.max(Attempt.id)).where(submitted).group_by(Attempt.quiz_id)
+    for attempt in db.session.scalars(
+        select(Attempt).where(or_(Attempt.id.in_(latest_ids), and_(mine, Attempt.status == "in_progress")))
+    ):
+        if attempt.submitted:
+            out[attempt.quiz_id].latest = attempt
+        else:
+            out[attempt.quiz_id].open = attempt
+    return out
+
+
+def history(user_id: int, quiz_id: int | None = None) -> Select:
+    """Select a user's submitted attempts, newest first (optionally for one quiz)."""
+    query = select(Attempt).where(Attempt.user_id == user_id, Attempt.status == "submitted")
+    if quiz_id is not None:
+        query = query.where(Attempt.quiz_id == quiz_id)
+    return query.order_by(Attempt.submitted_at.desc(), Attempt.id.desc())
+
+
+def chart_attempts(user_id: int, quiz_id: int) -> list[Attempt]:
+    """The latest submitted attempts at a quiz for the history chart, oldest first."""
+    rows = db.session.scalars(history(user_id, quiz_id).limit(CHART_POINTS)).all()
+    return list(reversed(rows))
+
+
+def answers_of(attempt_id: int) -> dict[str, Any]:
+    """The saved answers of an attempt by question id."""
+    return {
+        a.question_id: a.value
+        for a in db.session.scalars(select(AttemptAnswer).where(AttemptAnswer.attempt_id == attempt_id))
+    }
+
+
+def taught_cohorts(user: User) -> Select:
+    """Select the cohorts a user teaches."""
+    return (
+        select(Cohort)
+        .join(CohortMember, CohortMember.cohort_id == Cohort.id)
+        .where(CohortMember.user_id == user.id, CohortMember.role == "instructor")
+        .order_by(Cohort.name)
+    )
+
+
+def _taught_trainee_ids(user: User, cohort_id: int | None = None) -> Select:
+    taught = select(CohortMember.cohort_id).where(CohortMember.user_id == user.id, CohortMember.role == "instructor")
+    query = select(CohortMember.user_id).where(CohortMember.role == "trainee", CohortMember.cohort_id.in_(taught))
+    if cohort_id is not None:
+        query = query.where(CohortMember.cohort_id == cohort_id)
+    return query
+
+
+def can_view_attempt(viewer: User, attempt: Attempt) -> bool:
+    """Owners, HR and admins see an attempt; instructors see those of trainees in cohorts they teach."""
+    if attempt.user_id == viewer.id or viewer.has_role(*RESULT_ROLES):
+        return True
+    if not viewer.has_role("instructor"):
+        return False
+    taught = _taught_trainee_ids(viewer).where(CohortMember.user_id == attempt.user_id)
+    return db.session.scalar(select(func.count()).select_from(taught.subquery())) > 0
+
+
+def result_cohorts(viewer: User) -> list[Cohort]:
+    """The cohorts a viewer may filter results by: all for HR and admins, taught ones for instructors."""
+    if viewer.has_role(*RESULT_ROLES):
+        return list(db.session.scalars(select(Cohort).order_by(Cohort.name)))
+    return list(db.session.scalars(taught_cohorts(viewer)))
+
+
+def results(viewer: User, cohort_id: int | None = None, quiz_id: int | None = None) -> Select:
+    """Select the submitted attempts a viewer may see, newest first, with user and quiz loaded."""
+    query = (
+        select(Attempt)
+        .options(joinedload(Attempt.user))
+        .where(Attempt.status == "submitted")
+        .order_by(Attempt.submitted_at.desc(), Attempt.id.desc())
+    )
+    if not viewer.has_role(*RESULT_ROLES):
+        query = query.where(Attempt.user_id.in_(_taught_trainee_ids(viewer, cohort_id)))
+    elif cohort_id is not None:
+        members = select(CohortMember.user_id).where(CohortMember.cohort_id == cohort_id, CohortMember.role == "trainee")
+        query = query.where(Attempt.user_id.in_(members))
+    if quiz_id is not None:
+        query = query.where(Attempt.quiz_id == quiz_id)
+    return query
+
+
+def module_links(course_id: int | None, slugs: set[str]) -> dict[str, tuple[str, str, str]]:
+    """Live modules of a course by slug: (course slug, module slug, title)."""
+    if course_id is None or not slugs:
+        return {}
+    rows = db.session.execute(
+        select(Course.slug, Module.slug, Module.title)
+        .join(Module, Module.course_id == Course.id)
+        .where(Course.id == course_id, Module.slug.in_(slugs), Module.archived.is_(False))
+    ).all()
+    return {module: (course, module, title) for course, module, title in rows}
+
+
+def band_titles(attempts: list[Attempt]) -> dict[int, str]:
+    """The band title of each attempt, read from the version it was scored against (one query)."""
+    ids = {a.quiz_version_id for a in attempts if a.band_key}
+    if not ids:
+        return {}
+    bands = {
+        v.id: {b["key"]: b["title"] for b in v.definition.get("bands") or []}
+        for v in db.session.scalars(select(QuizVersion).where(QuizVersion.id.in_(ids)))
+    }
+    return {a.id: bands[a.quiz_version_id].get(a.band_key, a.band_key) for a in attempts if a.band_key}
+
+
+def course_titles(course_ids: set[int]) -> dict[int, tuple[str, str]]:
+    """Course slug and title by id."""
+    if not course_ids:
+        return {}
+    rows = db.session.execute(select(Course.id, Course.slug, Course.title).where(Course.id.in_(course_ids)))
+    return {cid: (slug, title) for cid, slug, title in rows}

@@ -1,0 +1,33 @@
+"""``flask reminders send`` and ``flask completion recompute``."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+
+reminders_cli = AppGroup("reminders", help="Due-soon and overdue reminders.")
+completion_cli = AppGroup("completion", help="Course completion records.")
+
+
+@reminders_cli.command("send")
+def reminders_send() -> None:
+    """Send the reminders owed today (in-app, and e-mail when SMTP is configured); safe to repeat."""
+    from app.completion import reminders
+
+    sent = reminders.send()
+    click.echo(f"Reminders sent: {sent.notifications} in-app, {sent.emails} e-mail.")
+
+
+@completion_cli.command("recompute")
+def completion_recompute() -> None:
+    """Recompute every completion record (run after a content load that changed completion rules)."""
+    from app.completion import services
+
+    click.echo(f"Recomputed {services.recompute_all()} completion record(s).")
+
+
+def init_app(app: Flask) -> None:
+    """Register the commands."""
+    app.cli.add_command(reminders_cli)
+    app.cli.add_command(completion_cli)

@@ -1,0 +1,31 @@
+"""Completion listens to the feature rooms' signals (by name) and recomputes; no room imports it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from blinker import signal
+
+from app.completion import services
+
+
+def on_module_completed(sender: Any, *, user_id: int, course_id: int, **_: Any) -> None:
+    """A module was read: recompute its course."""
+    services.recompute_for_course_id(user_id, course_id)
+
+
+def on_attempt_scored(sender: Any, *, user_id: int, quiz_id: int, **_: Any) -> None:
+    """A quiz attempt was scored: recompute the courses that require the quiz."""
+    services.recompute_requiring(user_id, "quiz", quiz_id)
+
+
+def on_submission_graded(sender: Any, *, user_id: int, card_id: int, **_: Any) -> None:
+    """A role-play submission was graded: recompute the courses that require the card."""
+    services.recompute_requiring(user_id, "roleplay", card_id)
+
+
+def connect() -> None:
+    """Connect the listeners (idempotent: blinker keeps one connection per receiver)."""
+    signal("module-completed").connect(on_module_completed)
+    signal("attempt-scored").connect(on_attempt_scored)
+    signal("submission-graded").connect(on_submission_graded)

@@ -1,0 +1,162 @@
+"""Writes for completion: recompute records, waive items, issue certificates."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select, union
+from sqlalchemy.exc import IntegrityError
+
+from app.accounts.models import User
+from app.assessments.models import Attempt, Quiz
+from app.completion import notices
+from app.completion.models import Certificate, CourseCompletion, Waiver
+from app.completion.rules import Checklist, evaluate
+from app.core.time import utcnow
+from app.extensions import db
+from app.learning.models import Course, ModuleProgress
+from app.roleplay.models import RoleplayCard, Submission
+
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+RULE_KEYS = {"quiz": "quizzes", "roleplay": "roleplays"}
+
+
+class CompletionError(ValueError):
+    """A request that cannot be carried out; the message is for the user."""
+
+
+def recompute(user_id: int, course: Course) -> CourseCompletion:
+    """Recompute and store one person's completion of one course (retries once on a concurrent insert)."""
+    return recompute_courses(user_id, [course])[course.id]
+
+
+def recompute_courses(user_id: int, courses: Iterable[Course], *, keep_untouched: bool = True) -> dict:
+    """Recompute one person's courses in one transaction; return the stored rows by course id.
+
+    With ``keep_untouched=False`` no row is created for a course the person has not started.
+    """
+    courses = list(courses)
+    try:
+        return _store(user_id, courses, evaluate(user_id, courses), keep_untouched)
+    except IntegrityError:
+        db.session.rollback()
+        return _store(user_id, courses, evaluate(user_id, courses), keep_untouched)
+
+
+def _store(user_id: int, courses: list[Course], checklists: dict[int, Checklist], keep_untouched: bool) -> dict:
+    rows = {
+        row.course_id: row
+        for row in db.session.scalars(
+            select(CourseCompletion).where(
+                CourseCompletion.user_id == user_id, CourseCompletion.course_id.in_([c.id for c in courses])
+            )
+        )
+    }
+    completed = []
+    for course in courses:
+        checklist = checklists[course.id]
+        row = rows.get(course.id)
+        if row is None:
+            if not keep_untouched and checklist.status == "not_started":
+                continue
+            row = rows[course.id] = CourseCompletion(user_id=user_id, course_id=course.id, status="not_started")
+            db.session.add(row)
+        was_complete = row.status == "complete"
+        row.status = checklist.status
+        row.done, row.total = checklist.done, checklist.total
+        row.items = [item.stored() for item in checklist.items]
+        if row.status == "complete" and not was_complete:
+            row.completed_at = utcnow()
+            completed.append(course)
+        elif row.status != "complete":
+            row.completed_at = None
+    for course in completed:
+        _issue_certificate(user_id, course)
+    db.session.commit()
+    return rows
+
+
+def _issue_certificate(user_id: int, course: Course) -> None:
+    """Create the certificate and tell the person, unless one was issued before (it stays once earned)."""
+    exists = db.session.scalar(
+        select(Certificate.id).where(Certificate.user_id == user_id, Certificate.course_id == course.id)
+    )
+    if exists:
+        return
+    user = db.session.get(User, user_id)
+    db.session.add(
+        Certificate(
+            code=new_code(), user_id=user_id, course_id=course.id, recipient_name=user.name, course_title=course.title
+        )
+    )
+    notices.notify(
+        user_id, notices.COMPLETED, {"course": course.title}, notices.path_for("learning.course", slug=course.slug)
+    )
+
+
+def new_code() -> str:
+    """A random verification code such as ``K7QM-3XTR-9HWA-PLC2`` (80 bits)."""
+    raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(16))
+    return "-".join(raw[i : i + 4] for i in range(0, 16, 4))
+
+
+def normalise_code(text: str) -> str:
+    """Accept a code typed with spaces, lowercase letters or without dashes."""
+    raw = "".join(ch for ch in text.upper() if ch.isascii() and ch.isalnum())[:16]
+    return "-".join(raw[i : i + 4] for i in range(0, len(raw), 4))
+
+
+def recompute_for_course_id(user_id: int, course_id: int) -> CourseCompletion | None:
+    """Recompute one course given by id (ignored when the course is gone)."""
+    course = db.session.get(Course, course_id)
+    return recompute(user_id, course) if course is not None else None
+
+
+def recompute_requiring(user_id: int, kind: str, ref_id: int) -> dict:
+    """Recompute every course whose rules name this quiz or role-play card."""
+    model = Quiz if kind == "quiz" else RoleplayCard
+    slug = db.session.scalar(select(model.slug).where(model.id == ref_id))
+    if slug is None:
+        return {}
+    key = RULE_KEYS[kind]
+    courses = db.session.scalars(select(Course).where(Course.archived.is_(False))).all()
+    wanted = [c for c in courses if slug in (c.completion or {}).get(key, [])]
+    return recompute_courses(user_id, wanted) if wanted else {}
+
+
+def recompute_all() -> int:
+    """Recompute everyone with any learning activity (after a content load changed the rules); return how many."""
+    active = union(
+        select(CourseCompletion.user_id),
+        select(ModuleProgress.user_id),
+        select(Attempt.user_id).where(Attempt.status == "submitted"),
+        select(Submission.trainee_id),
+        select(Waiver.user_id),
+    ).subquery()
+    user_ids = db.session.scalars(select(active.c[0])).all()
+    courses = db.session.scalars(select(Course)).all()
+    for user_id in user_ids:
+        recompute_courses(user_id, courses, keep_untouched=False)
+    return len(user_ids)
+
+
+def waive(user: User, course: Course, kind: str, slug: str, reason: str, by: User) -> Waiver:
+    """Excuse one checklist item with a reason, then recompute the course."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise CompletionError(str(_l("请填写豁免原因。")))
+    if len(reason) > 500:
+        raise CompletionError(str(_l("豁免原因不能超过 500 个字。")))
+    checklist = evaluate(user.id, [course])[course.id]
+    item = next((i for i in checklist.items if i.kind == kind and i.slug == slug), None)
+    if item is None:
+        raise CompletionError(str(_l("该课程没有这一项要求。")))
+    if item.satisfied:
+        raise CompletionError(str(_l("这一项已完成或已豁免，无需再豁免。")))
+    waiver = Waiver(user_id=user.id, course_id=course.id, kind=kind, slug=slug, reason=reason, by_id=by.id)
+    db.session.add(waiver)
+    db.session.commit()
+    recompute(user.id, course)
+    return waiver

@@ -1,0 +1,281 @@
+"""Read-only report queries: enrolments with their completion, charts, overdue, transcripts.
+
+An *enrolment* is a (trainee, course) pair reached by any assignment: to the person, to a cohort
+they are a trainee of, or to their department (resolved at query time, so people who join later are
+included). Its due date is the earliest due date among those assignments. Completion comes from the
+stored CourseCompletion row; an enrolment without a row has had no activity and is *not started*.
+Every function runs a fixed number of SQL queries whatever the number of trainees.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from flask_sqlalchemy.pagination import SelectPagination
+from sqlalchemy import Select, and_, case, func, literal, or_, select
+
+from app.accounts.models import CohortMember, Department, User, UserRole
+from app.completion.enrolments import enrolments
+from app.completion.models import CourseCompletion
+from app.completion.rules import SATISFIED, Requirement, requirements
+from app.extensions import db
+from app.learning.models import Course
+
+STATUSES = ("not_started", "in_progress", "complete", "overdue")
+BATCH = 1000
+
+
+def today() -> date:
+    """The date that due dates are compared with."""
+    return date.today()
+
+
+@dataclass
+class Filters:
+    """Dashboard, export and API filters (bad values are ignored)."""
+
+    department_id: int | None = None
+    cohort_id: int | None = None
+    course_id: int | None = None
+    status: str | None = None
+    due_before: date | None = None
+    q: str = ""
+
+    @classmethod
+    def from_args(cls, args: Mapping[str, str]) -> Filters:
+        """Read filters from query-string arguments."""
+
+        def number(key: str) -> int | None:
+            value = str(args.get(key) or "")
+            return int(value) if value.isdigit() and len(value) < 10 else None
+
+        try:
+            due_before = date.fromisoformat(str(args.get("due_before") or ""))
+        except ValueError:
+            due_before = None
+        status = args.get("status")
+        return cls(
+            department_id=number("department"),
+            cohort_id=number("cohort"),
+            course_id=number("course"),
+            status=status if status in STATUSES else None,
+            due_before=due_before,
+            q=str(args.get("q") or "").strip()[:64],
+        )
+
+    def as_args(self) -> dict[str, Any]:
+        """The filters as query-string arguments (empty ones left out)."""
+        values = {
+            "department": self.department_id, "cohort": self.cohort_id, "course": self.course_id,
+            "status": self.status, "due_before": self.due_before.isoformat() if self.due_before else None,
+            "q": self.q,
+        }
+        return {key: value for key, value in values.items() if value}
+
+
+def taught_trainees(instructor_id: int) -> Select:
+    """Select the ids of trainees in the cohorts an instructor teaches."""
+    cohorts = select(CohortMember.cohort_id).where(
+        CohortMember.user_id == instructor_id, CohortMember.role == "instructor"
+    )
+    return select(CohortMember.user_id).where(CohortMember.role == "trainee", CohortMember.cohort_id.in_(cohorts))
+
+
+status_expr = func.coalesce(CourseCompletion.status, literal("not_started"))
+
+
+def _select(e: Any, filters: Filters, scope: Select | None, columns: list[Any]) -> Select:
+    """Enrolments ``e`` of active trainees joined with people, courses and completion, filtered."""
+    query = (
+        select(*columns)
+        .select_from(e)
+        .join(User, User.id == e.c.user_id)
+        .join(UserRole, and_(UserRole.user_id == User.id, UserRole.role == "trainee"))
+        .join(Course, Course.id == e.c.course_id)
+        .outerjoin(Department, Department.id == User.department_id)
+        .outerjoin(
+            CourseCompletion,
+            and_(CourseCompletion.user_id == e.c.user_id, CourseCompletion.course_id == e.c.course_id),
+        )
+        .where(User.active.is_(True), Course.archived.is_(False))
+    )
+    if scope is not None:
+        query = query.where(User.id.in_(scope))
+    if filters.department_id:
+        query = query.where(User.department_id == filters.department_id)
+    if filters.cohort_id:
+        members = select(CohortMember.user_id).where(
+            CohortMember.cohort_id == filters.cohort_id, CohortMember.role == "trainee"
+        )
+        query = query.where(User.id.in_(members))
+    if filters.course_id:
+        query = query.where(Course.id == filters.course_id)
+    if filters.status == "overdue":
+        query = query.where(e.c.due_date < today(), status_expr != "complete")
+    elif filters.status:
+        query = query.where(status_expr == filters.status)
+    if filters.due_before:
+        query = query.where(e.c.due_date <= filters.due_before)
+    if filters.q:
+        like = f"%{filters.q}%"
+        query = query.where(or_(User.name.ilike(like), User.employee_no.ilike(like), User.username.ilike(like)))
+    return query
+
+
+@dataclass
+class ReportRow:
+    """One enrolment: who, which course, due date and completion (done/total/items None when not started)."""
+
+    user_id: int
+    employee_no: str | None
+    name: str
+    username: str
+    department: str | None
+    course_id: int
+    course_title: str
+    due_date: date | None
+    status: str
+    completed_at: datetime | None
+    done: int | None
+    total: int | None
+    items: list[dict[str, Any]] | None
+
+    @property
+    def overdue(self) -> bool:
+        """Past its due date and not complete."""
+        return self.status != "complete" and self.due_date is not None and self.due_date < today()
+
+
+def _row_columns(e: Any) -> list[Any]:
+    return [
+        User.id, User.employee_no, User.name, User.username, Department.name, Course.id, Course.title,
+        e.c.due_date, status_expr, CourseCompletion.completed_at, CourseCompletion.done, CourseCompletion.total,
+        CourseCompletion.items,
+    ]
+
+
+def rows_query(filters: Filters, scope: Select | None = None) -> Select:
+    """The filtered enrolments in report order (department, name, course)."""
+    e = enrolments()
+    return _select(e, filters, scope, _row_columns(e)).order_by(
+        Department.name, User.name, User.id, Course.position, Course.id
+    )
+
+
+class RowPagination(SelectPagination):
+    """Pagination whose items are ReportRows (several columns per row, not scalars)."""
+
+    def _query_items(self) -> list[Any]:
+        query = self._query_args["select"].limit(self.per_page).offset(self._query_offset)
+        return [ReportRow(*row) for row in self._query_args["session"].execute(query)]
+
+
+def page(filters: Filters, scope: Select | None, number: int, per_page: int) -> RowPagination:
+    """One page of enrolments (two queries: the rows and the count)."""
+    return RowPagination(
+        select=rows_query(filters, scope), session=db.session, page=number, per_page=per_page,
+        max_per_page=100, error_out=False,
+    )
+
+
+def iter_rows(filters: Filters, scope: Select | None = None) -> Iterator[ReportRow]:
+    """Every filtered enrolment, streamed from one query in batches (constant memory)."""
+    result = db.session.execute(rows_query(filters, scope).execution_options(yield_per=BATCH))
+    for row in result:
+        yield ReportRow(*row)
+
+
+@dataclass
+class RateRow:
+    """Completion rate of one group (a department or a course)."""
+
+    label: str
+    total: int
+    complete: int
+
+    @property
+    def percent(self) -> int:
+        """Complete enrolments as a whole percentage."""
+        return round(100 * self.complete / self.total) if self.total else 0
+
+
+def _rates(filters: Filters, scope: Select | None, label: Any, order: list[Any]) -> list[RateRow]:
+    e = enrolments()
+    columns = [label, func.count(), func.sum(case((status_expr == "complete", 1), else_=0))]
+    query = _select(e, filters, scope, columns).group_by(*order, label).order_by(*order)
+    return [RateRow(name or "", int(total), int(done or 0)) for name, total, done in db.session.execute(query)]
+
+
+def by_department(filters: Filters, scope: Select | None = None) -> list[RateRow]:
+    """Completion rate per department (one query)."""
+    return _rates(filters, scope, Department.name, [Department.name])
+
+
+def by_course(filters: Filters, scope: Select | None = None) -> list[RateRow]:
+    """Completion rate per course (one query)."""
+    return _rates(filters, scope, Course.title, [Course.position, Course.id])
+
+
+def overdue(filters: Filters, scope: Select | None = None, limit: int = 10) -> tuple[list[ReportRow], int]:
+    """The longest-overdue enrolments and how many are overdue in all (two queries)."""
+    e = enrolments()
+    query = _select(e, replace(filters, status="overdue"), scope, _row_columns(e))
+    rows = db.session.execute(query.order_by(e.c.due_date, User.name, User.id).limit(limit))
+    count = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    return [ReportRow(*row) for row in rows], int(count or 0)
+
+
+@dataclass
+class Catalogue:
+    """What every course requires, to show stored checklists with their titles."""
+
+    reqs: dict[int, list[Requirement]]
+
+    def items(self, row: ReportRow) -> list[dict[str, Any]]:
+        """The row's stored checklist, or every requirement still to do when not started."""
+        if row.items is not None:
+            return row.items
+        return [{"kind": r.kind, "slug": r.slug, "state": "todo"} for r in self.reqs.get(row.course_id, [])]
+
+    def title(self, course_id: int, item: dict[str, Any]) -> str:
+        """The title of a checklist item (its slug when it is no longer in the content)."""
+        for req in self.reqs.get(course_id, []):
+            if req.kind == item["kind"] and req.slug == item["slug"]:
+                return req.title
+        return item["slug"]
+
+    def progress(self, row: ReportRow) -> tuple[int, int]:
+        """(items done or waived, items required)."""
+        if row.total is not None:
+            return row.done or 0, row.total
+        return 0, len(self.reqs.get(row.course_id, []))
+
+    def missing(self, row: ReportRow) -> list[str]:
+        """Titles of the items neither done nor waived."""
+        return [self.title(row.course_id, i) for i in self.items(row) if i["state"] not in SATISFIED]
+
+    def scores(self, row: ReportRow, kind: str) -> list[str]:
+        """Best results per quiz (``标题 85%``) or role-play (``标题 12/16``); pending grading is said so."""
+        out = []
+        for item in self.items(row):
+            if item["kind"] != kind:
+                continue
+            title = self.title(row.course_id, item)
+            if item["state"] == "pending":
+                out.append(str(_l("%(title)s 待评分", title=title)))
+            elif item.get("score") is not None:
+                value = f"{item['score']}/{item['max']}" if item.get("max") else f"{item['score']}%"
+                out.append(f"{title} {value}")
+            elif item["state"] == "waived":
+                out.append(str(_l("%(title)s 已豁免", title=title)))
+        return out
+
+
+def catalogue() -> Catalogue:
+    """Requirements of every current course (four queries)."""
+    courses = db.session.scalars(select(Course).where(Course.archived.is_(False))).all()
+    return Catalogue(requirements(courses))

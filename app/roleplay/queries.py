@@ -1,0 +1,284 @@
+"""Read-only queries for role-play pages: access checks, lists (fixed query counts), counts."""
+
+from __future__ import annotations
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import joinedload
+
+from app.accounts.models import Cohort, CohortMember, User
+from app.extensions import db
+from app.learning.models import Course
+from app.learning.queries import STAFF_ROLES, assigned_course_ids
+from app.roleplay.models import (
+    DIFFICULTIES,
+    STATUSES,
+    WAITING,
+    Notification,
+    RoleplayCard,
+    SelfScore,
+    Submission,
+    SubmissionEvent,
+)
+
+QUEUE_FILTERS = ("waiting", "submitted", "resubmitted", "returned", "graded", "all")
+
+
+def card_by_slug(slug: str) -> RoleplayCard | None:
+    """A card that is not archived, by slug."""
+    return db.session.scalar(select(RoleplayCard).where(RoleplayCard.slug == slug, RoleplayCard.archived.is_(False)))
+
+
+def can_view_card(user: User, card: RoleplayCard) -> bool:
+    """Staff see every card; trainees the cards of courses assigned to them."""
+    if user.has_role(*STAFF_ROLES):
+        return True
+    assigned = assigned_course_ids(user.id, user.department_id)
+    return bool(
+        db.session.scalar(
+            select(func.count()).select_from(Course).where(Course.id == card.course_id, Course.id.in_(assigned))
+        )
+    )
+
+
+def library(user: User, course_id: int | None = None, difficulty: str | None = None) -> Select:
+    """Cards the user may open, filtered by course and difficulty, in course order."""
+    query = (
+        select(RoleplayCard)
+        .join(Course, Course.id == RoleplayCard.course_id)
+        .where(RoleplayCard.archived.is_(False), Course.archived.is_(False))
+        .order_by(Course.position, RoleplayCard.title, RoleplayCard.id)
+    )
+    if not user.has_role(*STAFF_ROLES):
+        query = query.where(RoleplayCard.course_id.in_(assigned_course_ids(user.id, user.department_id)))
+    if course_id:
+        query = query.where(RoleplayCard.course_id == course_id)
+    if difficulty in DIFFICULTIES:
+        query = query.where(RoleplayCard.difficulty == difficulty)
+    return query
+
+
+def library_courses(user: User) -> list[Course]:
+    """Courses that have cards the user may open (for the course filter)."""
+    cards = select(RoleplayCard.course_id).where(RoleplayCard.archived.is_(False))
+    query = select(Course).where(Course.id.in_(cards), Course.archived.is_(False)).order_by(Course.position)
+    if not user.has_role(*STAFF_ROLES):
+        query = query.where(Course.id.in_(assigned_course_ids(user.id, user.department_id)))
+    return list(db.session.scalars(query))
+
+
+def courses_by_id(ids: set[int]) -> dict[int, Course]:
+    """Courses by id (one query)."""
+    if not ids:
+        return {}
+    return {c.id: c for c in db.session.scalars(select(Course).where(Course.id.in_(ids)))}
+
+
+def latest_by_card(user_id: int, card_ids: list[int]) -> dict[int, Submission]:
+    """The user's latest submission per card (one query)."""
+    if not card_ids:
+        return {}
+    latest = (
+        select(func.max(Submission.id))
+        .where(Submission.trainee_id == user_id, Submission.card_id.in_(card_ids))
+        .group_by(Submission.card_id)
+    )
+    rows = db.session.scalars(select(Submission).where(Submission.id.in_(latest)))
+    return {s.card_id: s for s in rows}
+
+
+def latest_submission(user_id: int, card_id: int) -> Submission | None:
+    """The user's most recent attempt at a card."""
+    return db.session.scalar(
+        select(Submission)
+        .where(Submission.trainee_id == user_id, Submission.card_id == card_id)
+        .order_by(Submission.id.desc())
+        .limit(1)
+    )
+
+
+def open_submission(user_id: int, card_id: int) -> Submission | None:
+    """The user's attempt at a card that is not graded yet, if any."""
+    return db.session.scalar(
+        select(Submission)
+        .where(Submission.trainee_id == user_id, Submission.card_id == card_id, Submission.status != "graded")
+        .order_by(Submission.id.desc())
+        .limit(1)
+    )
+
+
+def self_scores(user_id: int, card_id: int, limit: int = 5) -> list[SelfScore]:
+    """The user's own latest self-scores for a card."""
+    return list(
+        db.session.scalars(
+            select(SelfScore)
+            .where(SelfScore.user_id == user_id, SelfScore.card_id == card_id)
+            .order_by(SelfScore.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def taught_cohort_ids(user_id: int) -> Select:
+    """Select the ids of the cohorts the user teaches."""
+    return select(CohortMember.cohort_id).where(CohortMember.user_id == user_id, CohortMember.role == "instructor")
+
+
+def taught_trainee_ids(user_id: int, cohort_id: int | None = None) -> Select:
+    """Select the ids of trainees in the cohorts the user teaches (optionally one of them)."""
+    cohorts = taught_cohort_ids(user_id)
+    if cohort_id is not None:
+        cohorts = cohorts.where(CohortMember.cohort_id == cohort_id)
+    return select(CohortMember.user_id).where(CohortMember.cohort_id.in_(cohorts), CohortMember.role == "trainee")
+
+
+def teaches_trainee(user: User, trainee_id: int) -> bool:
+    """Whether the user instructs a cohort the trainee belongs to."""
+    if not user.has_role("instructor") or trainee_id == user.id:
+        return False
+    ids = taught_trainee_ids(user.id).where(CohortMember.user_id == trainee_id)
+    return db.session.scalar(select(func.count()).select_from(ids.subquery())) > 0
+
+
+def can_grade(user: User, submission: Submission) -> bool:
+    """Instructors grade handed-in work of trainees in cohorts they teach (never their own)."""
+    return submission.status != "draft" and teaches_trainee(user, submission.trainee_id)
+
+
+def can_view(user: User, submission: Submission) -> bool:
+    """The trainee sees their own work; HR and admins see grades; instructors their cohorts'."""
+    if submission.trainee_id == user.id:
+        return True
+    if submission.status == "draft":
+        return False
+    return user.has_role("hr", "admin") or can_grade(user, submission)
+
+
+def can_play_audio(user: User, submission: Submission) -> bool:
+    """Only the trainee and their instructors may play the recording (not HR)."""
+    return submission.trainee_id == user.id or can_grade(user, submission)
+
+
+def taught_cohorts(user_id: int) -> list[Cohort]:
+    """The cohorts the user teaches, by name."""
+    query = select(Cohort).where(Cohort.id.in_(taught_cohort_ids(user_id))).order_by(Cohort.name)
+    return list(db.session.scalars(query))
+
+
+def queue(
+    user: User,
+    *,
+    cohort_id: int | None = None,
+    course_id: int | None = None,
+    card_id: int | None = None,
+    status: str = "waiting",
+) -> Select:
+    """Handed-in submissions of the user's cohorts, filtered, oldest first."""
+    query = (
+        select(Submission)
+        .join(RoleplayCard, RoleplayCard.id == Submission.card_id)
+        .where(Submission.trainee_id.in_(taught_trainee_ids(user.id, cohort_id)), Submission.trainee_id != user.id)
+        .options(joinedload(Submission.trainee), joinedload(Submission.card))
+        .order_by(Submission.submitted_at, Submission.id)
+    )
+    if status == "waiting":
+        query = query.where(Submission.status.in_(WAITING))
+    elif status in STATUSES and status != "draft":
+        query = query.where(Submission.status == status)
+    else:
+        query = query.where(Submission.status != "draft")
+    if course_id:
+        query = query.where(RoleplayCard.course_id == course_id)
+    if card_id:
+        query = query.where(Submission.card_id == card_id)
+    return query
+
+
+def card_choices() -> list[tuple[RoleplayCard, Course]]:
+    """Every open card with its course, in course order (for filters and live mode)."""
+    return list(
+        db.session.execute(
+            select(RoleplayCard, Course)
+            .join(Course, Course.id == RoleplayCard.course_id)
+            .where(RoleplayCard.archived.is_(False), Course.archived.is_(False))
+            .order_by(Course.position, RoleplayCard.title)
+        )
+        .tuples()
+        .all()
+    )
+
+
+def taught_trainees(user_id: int) -> list[User]:
+    """Trainees of the cohorts the user teaches, by name."""
+    return list(
+        db.session.scalars(
+            select(User)
+            .where(User.id.in_(taught_trainee_ids(user_id)), User.id != user_id, User.active.is_(True))
+            .order_by(User.name, User.id)
+        )
+    )
+
+
+def my_submissions(user_id: int) -> Select:
+    """The user's own submissions, newest first."""
+    return (
+        select(Submission)
+        .where(Submission.trainee_id == user_id)
+        .options(joinedload(Submission.card))
+        .order_by(Submission.id.desc())
+    )
+
+
+def events(submission_id: int) -> list[SubmissionEvent]:
+    """A submission's history, oldest first, with the actors."""
+    return list(
+        db.session.scalars(
+            select(SubmissionEvent)
+            .where(SubmissionEvent.submission_id == submission_id)
+            .options(joinedload(SubmissionEvent.actor))
+            .order_by(SubmissionEvent.id)
+        )
+    )
+
+
+def last_event(submission_id: int) -> SubmissionEvent | None:
+    """The latest change to a submission."""
+    return db.session.scalar(
+        select(SubmissionEvent)
+        .where(SubmissionEvent.submission_id == submission_id)
+        .options(joinedload(SubmissionEvent.actor))
+        .order_by(SubmissionEvent.id.desc())
+        .limit(1)
+    )
+
+
+def notifications(user_id: int) -> Select:
+    """The user's notifications, unread first, newest first."""
+    return (
+        select(Notification)
+        .where(Notification.user_id == user_id)
+        .order_by(Notification.read_at.is_not(None), Notification.id.desc())
+    )
+
+
+def nav_counts(user: User) -> tuple[int, int]:
+    """Unread notifications and (for instructors) submissions waiting to be graded, in one query."""
+    unread = (
+        select(func.count())
+        .select_from(Notification)
+        .where(Notification.user_id == user.id, Notification.read_at.is_(None))
+        .scalar_subquery()
+    )
+    waiting = (
+        select(func.count())
+        .select_from(Submission)
+        .where(
+            Submission.status.in_(WAITING),
+            Submission.trainee_id.in_(taught_trainee_ids(user.id)),
+            Submission.trainee_id != user.id,
+        )
+        .scalar_subquery()
+        if user.has_role("instructor")
+        else select(0).scalar_subquery()
+    )
+    row = db.session.execute(select(unread, waiting)).one()
+    return int(row[0] or 0), int(row[1] or 0)

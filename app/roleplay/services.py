@@ -1,0 +1,315 @@
+"""Writes for role-play: self-scores, submissions, grading (a transition table), history, notifications."""
+
+from __future__ import annotations
+
+from typing import IO, Any
+
+from blinker import signal
+from flask import url_for
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import update
+from sqlalchemy.orm.exc import StaleDataError
+
+from app.accounts.models import User
+from app.core.time import utcnow
+from app.extensions import db
+from app.roleplay import queries, scoring
+from app.roleplay.models import (
+    CriterionScore,
+    Notification,
+    RoleplayCard,
+    RubricVersion,
+    SelfScore,
+    Submission,
+    SubmissionEvent,
+)
+from app.roleplay.uploads import UploadError, delete_audio, store_audio
+
+submission_graded = signal("submission-graded")
+
+# (status, action) -> next status. Anything not listed is refused.
+TRANSITIONS: dict[tuple[str, str], str] = {
+    ("draft", "save"): "draft",  # trainee edits a draft
+    ("draft", "submit"): "submitted",
+    ("returned", "save"): "returned",  # trainee edits a revision
+    ("returned", "resubmit"): "resubmitted",
+    ("submitted", "save-grading"): "submitted",  # grader's draft
+    ("resubmitted", "save-grading"): "resubmitted",
+    ("submitted", "grade"): "graded",
+    ("resubmitted", "grade"): "graded",
+    ("graded", "grade"): "graded",  # a grade change, kept in the history
+    ("submitted", "return"): "returned",
+    ("resubmitted", "return"): "returned",
+}
+GRADER_ACTIONS = {"save": "save-grading", "grade": "grade", "return": "return"}
+MAX_RESPONSE = 20000
+MAX_COMMENT = 2000
+MAX_OVERALL = 5000
+
+
+class RoleplayError(ValueError):
+    """A request that cannot be carried out; the message is for the user."""
+
+    def __init__(self, message: Any, field: str | None = None) -> None:
+        super().__init__(str(message))
+        self.field = field
+
+
+class TransitionError(RoleplayError):
+    """An action the submission's status does not allow."""
+
+
+class ConflictError(RoleplayError):
+    """Someone else saved the submission since the editor loaded it."""
+
+    def __init__(self, submission: Submission, event: SubmissionEvent | None) -> None:
+        super().__init__(_l("在你编辑期间，其他人已保存了这份批改，你的修改没有保存。"))
+        self.submission = submission
+        self.event = event
+
+
+def next_status(status: str, action: str) -> str:
+    """The status after an action, or TransitionError when the table refuses it."""
+    try:
+        return TRANSITIONS[(status, action)]
+    except KeyError:
+        raise TransitionError(_l("当前状态下不能执行此操作。")) from None
+
+
+def _event(submission: Submission, actor: User | None, action: str, before: str | None, details: dict) -> None:
+    db.session.add(
+        SubmissionEvent(
+            submission_id=submission.id,
+            actor_id=actor.id if actor else None,
+            action=action,
+            from_status=before,
+            to_status=submission.status,
+            details=details,
+        )
+    )
+
+
+def _clean(text: str | None) -> str:
+    return (text or "").replace("\r\n", "\n").strip()
+
+
+def _current_version(card: RoleplayCard) -> RubricVersion:
+    version = card.rubric.current_version
+    if version is None:
+        raise RoleplayError(_l("这张卡片的评分表尚未加载。"))
+    return version
+
+
+def save_self_score(user: User, card: RoleplayCard, raw_levels: dict[str, Any]) -> SelfScore:
+    """Store a private self-score against the card's current rubric; every criterion needs a level."""
+    version = _current_version(card)
+    levels, bad = scoring.parse_levels(version.definition, raw_levels)
+    if bad or len(levels) < len(scoring.criteria(version.definition)):
+        raise RoleplayError(_l("请为每一项评分标准选择一个等级。"))
+    score = SelfScore(
+        user_id=user.id,
+        card_id=card.id,
+        rubric_version_id=version.id,
+        levels=levels,
+        total=scoring.total(version.definition, levels),
+        max_points=version.max_points,
+    )
+    db.session.add(score)
+    db.session.commit()
+    return score
+
+
+def save_response(
+    trainee: User, card: RoleplayCard, *, text: str | None, audio: IO[bytes] | None = None, submit: bool = False
+) -> Submission:
+    """Save the trainee's open attempt (a new draft when none is open) and optionally hand it in."""
+    text = _clean(text)
+    if len(text) > MAX_RESPONSE:
+        raise RoleplayError(_l("书面回应不能超过 %(n)d 个字。", n=MAX_RESPONSE), field="response")
+    if submit and not text:
+        raise RoleplayError(_l("请先写下你的书面回应（你会怎么说、怎么做），再提交。"), field="response")
+    submission = queries.open_submission(trainee.id, card.id)
+    if submission is not None and submission.waiting:
+        raise TransitionError(_l("这份练习已提交，正在等待讲师批改，暂时不能修改。"))
+    if submission is None:
+        submission = Submission(trainee_id=trainee.id, card_id=card.id, status="draft")
+    before = submission.status
+    action = ("resubmit" if before == "returned" else "submit") if submit else "save"
+    after = next_status(before, action)
+    version = _current_version(card) if submit and submission.rubric_version_id is None else None
+    try:
+        stored = store_audio(audio) if audio is not None else None
+    except UploadError as error:
+        raise RoleplayError(str(error), field="audio") from None
+    replaced = None
+    try:
+        submission.response_text = text
+        if stored:
+            replaced = submission.audio_name
+            submission.audio_name, submission.audio_mime, submission.audio_size = stored.name, stored.mime, stored.size
+        submission.status = after
+        submission.updated_at = utcnow()
+        if submit:
+            submission.submitted_at = utcnow()
+        if version is not None:
+            submission.rubric_version_id = version.id
+        db.session.add(submission)
+        db.session.flush()
+        _event(submission, trainee, action, before, {"chars": len(text), "audio": bool(submission.audio_name)})
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        delete_audio(stored.name if stored else None)
+        raise
+    delete_audio(replaced)
+    return submission
+
+
+def start_live(instructor: User, card: RoleplayCard, trainee: User, partner_name: str | None) -> Submission:
+    """Open a live classroom performance for grading on the spot (it counts like a submission)."""
+    partner = _clean(partner_name)
+    if len(partner) > 80:
+        raise RoleplayError(_l("搭档姓名不能超过 80 个字。"), field="partner")
+    version = _current_version(card)
+    now = utcnow()
+    submission = Submission(
+        trainee_id=trainee.id,
+        card_id=card.id,
+        status="submitted",
+        live=True,
+        partner_name=partner or None,
+        rubric_version_id=version.id,
+        submitted_at=now,
+        updated_at=now,
+    )
+    db.session.add(submission)
+    db.session.flush()
+    _event(submission, instructor, "live", None, {"partner": partner})
+    db.session.commit()
+    return submission
+
+
+def _grading_input(
+    definition: dict[str, Any], raw_levels: dict[str, Any], comments: dict[str, str | None], overall: str | None
+) -> tuple[dict[str, int], dict[str, str], str]:
+    levels, bad = scoring.parse_levels(definition, raw_levels)
+    if bad:
+        raise RoleplayError(_l("评分等级无效，请重新选择。"))
+    keys = [c["key"] for c in scoring.criteria(definition)]
+    cleaned = {key: _clean(comments.get(key)) for key in keys}
+    if any(len(text) > MAX_COMMENT for text in cleaned.values()):
+        raise RoleplayError(_l("每项评语不能超过 %(n)d 个字。", n=MAX_COMMENT))
+    overall = _clean(overall)
+    if len(overall) > MAX_OVERALL:
+        raise RoleplayError(_l("总体评语不能超过 %(n)d 个字。", n=MAX_OVERALL), field="overall")
+    return levels, cleaned, overall
+
+
+def _write_scores(
+    submission: Submission, definition: dict[str, Any], levels: dict[str, int], comments: dict[str, str]
+) -> None:
+    rows = {row.criterion_key: row for row in submission.scores}
+    for criterion in scoring.criteria(definition):
+        key = criterion["key"]
+        index = levels.get(key)
+        points = criterion["levels"][index]["points"] if index is not None else None
+        row = rows.get(key)
+        if row is None:
+            row = CriterionScore(criterion_key=key)
+            submission.scores.append(row)
+        row.level_index, row.points, row.comment = index, points, comments[key]
+
+
+def save_grading(
+    grader: User,
+    submission: Submission,
+    *,
+    action: str,
+    expected_version: int | None,
+    levels: dict[str, Any],
+    comments: dict[str, str | None],
+    overall: str | None,
+) -> Submission:
+    """Save a grader's draft, grade, or return for revision; refuse to overwrite someone else's save."""
+    if action not in GRADER_ACTIONS:
+        raise RoleplayError(_l("未知的操作。"))
+    if expected_version != submission.version_id:
+        raise ConflictError(submission, queries.last_event(submission.id))
+    if action == "return" and submission.live:
+        raise TransitionError(_l("现场演练不能退回修改，请直接评分。"))
+    before = submission.status
+    after = next_status(before, GRADER_ACTIONS[action])
+    version = submission.rubric_version
+    definition = version.definition
+    chosen, cleaned, overall_text = _grading_input(definition, levels, comments, overall)
+    if action == "grade" and len(chosen) < len(scoring.criteria(definition)):
+        raise RoleplayError(_l("请为每一项评分标准选择等级后再评分。"))
+    if action == "return" and not overall_text:
+        raise RoleplayError(_l("退回修改时，请在总体评语中写明需要修改的地方。"), field="overall")
+    now = utcnow()
+    points = scoring.total(definition, chosen)
+    details: dict[str, Any] = {
+        "levels": chosen, "comments": cleaned, "overall": overall_text, "total": points,
+        "rubric_version_id": version.id,
+    }
+    try:
+        _write_scores(submission, definition, chosen, cleaned)
+        submission.overall_comment = overall_text
+        submission.grader_id = grader.id
+        submission.status = after
+        submission.updated_at = now
+        if action == "grade":
+            passed = scoring.passed(points, version.max_points, submission.card.pass_percent)
+            submission.total, submission.max_points = points, version.max_points
+            submission.pass_percent, submission.passed, submission.graded_at = submission.card.pass_percent, passed, now
+            details.update(max_points=version.max_points, pass_percent=submission.card.pass_percent, passed=passed)
+            _notify_trainee(submission, "roleplay.graded.passed" if passed else "roleplay.graded.failed")
+        elif action == "return":
+            _notify_trainee(submission, "roleplay.returned")
+        db.session.flush()
+    except StaleDataError:
+        db.session.rollback()
+        raise ConflictError(submission, queries.last_event(submission.id)) from None
+    event = {"save": "grading-saved", "return": "returned"}.get(action)
+    event = event or ("regraded" if before == "graded" else "graded")
+    _event(submission, grader, event, before, details)
+    db.session.commit()
+    if action == "grade":
+        submission_graded.send(
+            submission,
+            user_id=submission.trainee_id,
+            card_id=submission.card_id,
+            course_id=submission.card.course_id,
+            passed=submission.passed,
+        )
+    return submission
+
+
+def _notify_trainee(submission: Submission, kind: str) -> None:
+    params = {"card": submission.card.title, "total": submission.total, "max": submission.max_points}
+    notify(submission.trainee_id, kind, params, url_for("roleplay.submission", submission_id=submission.id))
+
+
+def notify(user_id: int, kind: str, params: dict[str, Any], url: str) -> Notification:
+    """Queue an in-app notification in the current transaction (the caller commits)."""
+    notification = Notification(user_id=user_id, kind=kind, params=params, url=url)
+    db.session.add(notification)
+    return notification
+
+
+def open_notification(notification: Notification) -> None:
+    """Mark a notification as read."""
+    if notification.read_at is None:
+        notification.read_at = utcnow()
+        db.session.commit()
+
+
+def mark_all_read(user: User) -> int:
+    """Mark all the user's notifications as read; return how many changed."""
+    result = db.session.execute(
+        update(Notification)
+        .where(Notification.user_id == user.id, Notification.read_at.is_(None))
+        .values(read_at=utcnow())
+    )
+    db.session.commit()
+    return result.rowcount or 0
