@@ -35,6 +35,7 @@ class Config:
     LOGIN_MAX_FAILURES = 5
     LOGIN_FAILURE_WINDOW_MINUTES = 15
     PER_PAGE = 20
+    TRUST_PROXY = os.environ.get("TRUST_PROXY") == "1"
     PASSWORD_HASH_METHOD = "scrypt"
     TESTING = False
     DEBUG = False

@@ -72,8 +72,13 @@ def register_listeners(app: Flask) -> None:
 
 def register_core(app: Flask) -> None:
     """Error handlers, template helpers, security hooks."""
-    from app.core import errors, security, templating
+    from app.core import errors, logs, security, templating
 
+    if app.config.get("TRUST_PROXY"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
+    logs.init_app(app)
     errors.init_app(app)
     templating.init_app(app)
     security.init_app(app)

@@ -115,8 +115,37 @@ def demo() -> None:
     click.echo("\nStart the server:  .venv/bin/flask --app wsgi run   then open http://127.0.0.1:5000")
 
 
+backup_cli = AppGroup("backup", help="Back up and restore the database.")
+
+
+@backup_cli.command("create")
+@click.argument("target", type=click.Path(dir_okay=False, path_type=Path))
+def backup_create(target: Path) -> None:
+    """Write a consistent backup of the database to TARGET."""
+    from app.core.backup import backup
+
+    backup(current_app.config["SQLALCHEMY_DATABASE_URI"], target)
+    click.echo(f"Backup written to {target}")
+
+
+@backup_cli.command("restore")
+@click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def backup_restore(source: Path, yes: bool) -> None:
+    """Replace the database with the backup SOURCE (stop the web server first)."""
+    from app.core.backup import restore
+    from app.extensions import db
+
+    if not yes:
+        click.confirm("This replaces every record in the database. Continue?", abort=True)
+    db.engine.dispose()
+    restore(current_app.config["SQLALCHEMY_DATABASE_URI"], source)
+    click.echo(f"Restored from {source}")
+
+
 def init_app(app: Flask) -> None:
     """Register the commands."""
+    app.cli.add_command(backup_cli)
     app.cli.add_command(content_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(demo)

@@ -79,7 +79,8 @@ def token_required(view: Callable) -> Callable:
 def create_token():
     """Exchange a username and password for a bearer token."""
     data = request.get_json(silent=True)
-    if not isinstance(data, dict) or not all(isinstance(data.get(k), str) and data[k] for k in ("username", "password")):
+    fields = ("username", "password")
+    if not isinstance(data, dict) or not all(isinstance(data.get(k), str) and data[k] for k in fields):
         return error(400, _("请求体应为 JSON 对象，包含 username 和 password。"))
     address = request.remote_addr or "unknown"
     user, message = auth.authenticate(data["username"], data["password"], address)
@@ -103,7 +104,8 @@ describe(
             "post": {
                 "tags": ["auth"],
                 "summary": "Get a bearer token",
-                "description": "Throttled like the sign-in page: repeated failures for an account or an address answer 429.",
+                "description": "Throttled like the sign-in page: repeated failures for an account "
+                "or an address answer 429.",
                 "security": [],
                 "requestBody": {
                     "required": True,

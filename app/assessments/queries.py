@@ -149,8 +149,8 @@ def results(viewer: User, cohort_id: int | None = None, quiz_id: int | None = No
     if not viewer.has_role(*RESULT_ROLES):
         query = query.where(Attempt.user_id.in_(_taught_trainee_ids(viewer, cohort_id)))
     elif cohort_id is not None:
-        members = select(CohortMember.user_id).where(CohortMember.cohort_id == cohort_id, CohortMember.role == "trainee")
-        query = query.where(Attempt.user_id.in_(members))
+        members = select(CohortMember.user_id).where(CohortMember.cohort_id == cohort_id)
+        query = query.where(Attempt.user_id.in_(members.where(CohortMember.role == "trainee")))
     if quiz_id is not None:
         query = query.where(Attempt.quiz_id == quiz_id)
     return query

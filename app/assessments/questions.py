@@ -171,5 +171,6 @@ def in_attempt_order(definition: dict[str, Any], order: dict[str, Any], answers:
         keys = [k for k in order.get("options", {}).get(qid, []) if k in options] or list(options)
         value = answers.get(qid)
         chosen = [value] if isinstance(value, str) else list(value or [])
-        views.append(QuestionView(number, question, [options[k] for k in keys], question_type(question["type"]), chosen))
+        handler = question_type(question["type"])
+        views.append(QuestionView(number, question, [options[k] for k in keys], handler, chosen))
     return views

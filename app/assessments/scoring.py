@@ -108,7 +108,8 @@ def score_self_assessment(
         members = [q for q in questions if q.get("scale") == key]
         s_lo, s_hi = total_range(members)
         s_total = sum(points[q["id"]] for q in members)
-        scales.append(ScaleResult(key, scale.get("title") or key, s_total, s_lo, s_hi, band_for(scale["bands"], s_total)))
+        band = band_for(scale["bands"], s_total)
+        scales.append(ScaleResult(key, scale.get("title") or key, s_total, s_lo, s_hi, band))
     costly = []
     for question in questions:
         scores = option_scores(question)

@@ -60,9 +60,9 @@ def _check_allowed(user_id: int, quiz: Quiz, *, cooldown: bool) -> None:
         wait = last + timedelta(minutes=quiz.cooldown_minutes) - utcnow()
         if wait > timedelta(0):
             minutes = int(wait.total_seconds() // 60) + 1
-            raise AttemptError(
-                str(_l("两次作答之间需间隔 %(cool)d 分钟，请 %(m)d 分钟后再试。", cool=quiz.cooldown_minutes, m=minutes))
-            )
+            message = _l("两次作答之间需间隔 %(cool)d 分钟，请 %(m)d 分钟后再试。",
+                         cool=quiz.cooldown_minutes, m=minutes)
+            raise AttemptError(str(message))
 
 
 def attempt_block(user: User, quiz: Quiz) -> str | None:
@@ -129,17 +129,14 @@ def _lock_open(attempt: Attempt) -> None:
 
 def _write_answers(attempt: Attempt, values: dict[str, Any], clear: set[str]) -> None:
     """Upsert and delete answers of an open attempt in one transaction (retried once on a race)."""
+    mine = AttemptAnswer.attempt_id == attempt.id
     for tries in (1, 2):
         _lock_open(attempt)
         if clear:
-            db.session.execute(
-                delete(AttemptAnswer).where(AttemptAnswer.attempt_id == attempt.id, AttemptAnswer.question_id.in_(sorted(clear)))
-            )
+            db.session.execute(delete(AttemptAnswer).where(mine, AttemptAnswer.question_id.in_(sorted(clear))))
         rows = {
             a.question_id: a
-            for a in db.session.scalars(
-                select(AttemptAnswer).where(AttemptAnswer.attempt_id == attempt.id, AttemptAnswer.question_id.in_(list(values)))
-            )
+            for a in db.session.scalars(select(AttemptAnswer).where(mine, AttemptAnswer.question_id.in_(list(values))))
         }
         for question_id, value in values.items():
             if question_id in rows:

@@ -9,7 +9,7 @@ Every function runs a fixed number of SQL queries whatever the number of trainee
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
@@ -17,13 +17,16 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from flask_sqlalchemy.pagination import SelectPagination
 from sqlalchemy import Select, and_, case, func, literal, or_, select
+from sqlalchemy.orm import selectinload
 
 from app.accounts.models import CohortMember, Department, User, UserRole
+from app.assessments.models import Attempt
 from app.completion.enrolments import enrolments
-from app.completion.models import CourseCompletion
-from app.completion.rules import SATISFIED, Requirement, requirements
+from app.completion.models import Certificate, CourseCompletion, Waiver
+from app.completion.rules import SATISFIED, Checklist, Requirement, evaluate, requirements
 from app.extensions import db
 from app.learning.models import Course
+from app.roleplay.models import Submission
 
 STATUSES = ("not_started", "in_progress", "complete", "overdue")
 BATCH = 1000
@@ -167,19 +170,25 @@ def rows_query(filters: Filters, scope: Select | None = None) -> Select:
 
 
 class RowPagination(SelectPagination):
-    """Pagination whose items are ReportRows (several columns per row, not scalars)."""
+    """Pagination over a multi-column select; each row goes through ``factory`` (default: the row itself)."""
 
     def _query_items(self) -> list[Any]:
         query = self._query_args["select"].limit(self.per_page).offset(self._query_offset)
-        return [ReportRow(*row) for row in self._query_args["session"].execute(query)]
+        factory = self._query_args.get("factory") or (lambda *row: row)
+        return [factory(*row) for row in self._query_args["session"].execute(query)]
+
+
+def paginate_rows(query: Select, number: int, per_page: int, factory: Callable | None = None) -> RowPagination:
+    """One page of a multi-column select (two queries: the rows and the count)."""
+    return RowPagination(
+        select=query, session=db.session, page=number, per_page=per_page, max_per_page=100, error_out=False,
+        factory=factory,
+    )
 
 
 def page(filters: Filters, scope: Select | None, number: int, per_page: int) -> RowPagination:
-    """One page of enrolments (two queries: the rows and the count)."""
-    return RowPagination(
-        select=rows_query(filters, scope), session=db.session, page=number, per_page=per_page,
-        max_per_page=100, error_out=False,
-    )
+    """One page of enrolments as ReportRows."""
+    return paginate_rows(rows_query(filters, scope), number, per_page, ReportRow)
 
 
 def iter_rows(filters: Filters, scope: Select | None = None) -> Iterator[ReportRow]:
@@ -233,6 +242,7 @@ def overdue(filters: Filters, scope: Select | None = None, limit: int = 10) -> t
 class Catalogue:
     """What every course requires, to show stored checklists with their titles."""
 
+    courses: list[Course]
     reqs: dict[int, list[Requirement]]
 
     def items(self, row: ReportRow) -> list[dict[str, Any]]:
@@ -277,5 +287,126 @@ class Catalogue:
 
 def catalogue() -> Catalogue:
     """Requirements of every current course (four queries)."""
-    courses = db.session.scalars(select(Course).where(Course.archived.is_(False))).all()
-    return Catalogue(requirements(courses))
+    courses = list(db.session.scalars(select(Course).where(Course.archived.is_(False)).order_by(Course.position)))
+    return Catalogue(courses, requirements(courses))
+
+
+@dataclass
+class CourseRecord:
+    """One course on a transcript: due date, live checklist, completion date and certificate."""
+
+    course: Course
+    due_date: date | None
+    checklist: Checklist
+    completed_at: datetime | None
+    certificate: Certificate | None
+
+
+@dataclass
+class GradeLine:
+    """One rubric criterion of a graded role-play: the level chosen and its points."""
+
+    criterion: str
+    level: str
+    points: int | None
+    comment: str
+
+
+@dataclass
+class Transcript:
+    """Everything one trainee has done: courses, quiz attempts, role-play grades, waivers."""
+
+    user: User
+    courses: list[CourseRecord]
+    attempts: list[tuple[Attempt, str]]
+    grades: list[tuple[Submission, list[GradeLine]]]
+    waivers: list[tuple[Waiver, str]]
+
+
+def transcript(user: User) -> Transcript:
+    """A trainee's transcript (a fixed number of queries)."""
+    e = enrolments()
+    due = dict(
+        db.session.execute(select(e.c.course_id, e.c.due_date).where(e.c.user_id == user.id)).all()
+    )
+    rows = {
+        r.course_id: r
+        for r in db.session.scalars(select(CourseCompletion).where(CourseCompletion.user_id == user.id))
+    }
+    ids = set(due) | set(rows)
+    courses = db.session.scalars(
+        select(Course).where(Course.id.in_(ids), Course.archived.is_(False)).order_by(Course.position, Course.id)
+    ).all() if ids else []
+    checklists = evaluate(user.id, courses)
+    certificates = {
+        c.course_id: c for c in db.session.scalars(select(Certificate).where(Certificate.user_id == user.id))
+    }
+    records = [
+        CourseRecord(
+            c, due.get(c.id), checklists[c.id],
+            rows[c.id].completed_at if c.id in rows and checklists[c.id].status == "complete" else None,
+            certificates.get(c.id),
+        )
+        for c in courses
+    ]
+    attempts = db.session.scalars(
+        select(Attempt)
+        .options(selectinload(Attempt.version))
+        .where(Attempt.user_id == user.id, Attempt.status == "submitted")
+        .order_by(Attempt.submitted_at.desc(), Attempt.id.desc())
+    ).all()
+    submissions = db.session.scalars(
+        select(Submission)
+        .options(
+            selectinload(Submission.card), selectinload(Submission.rubric_version),
+            selectinload(Submission.scores), selectinload(Submission.grader),
+        )
+        .where(Submission.trainee_id == user.id, Submission.status == "graded")
+        .order_by(Submission.graded_at.desc(), Submission.id.desc())
+    ).all()
+    waivers = db.session.execute(
+        select(Waiver, Course.title)
+        .join(Course, Course.id == Waiver.course_id)
+        .where(Waiver.user_id == user.id)
+        .order_by(Waiver.created_at, Waiver.id)
+    ).all()
+    titles = {(w.course_id, w.kind, w.slug): t for c in checklists.values() for w, t in _waiver_titles(c)}
+    return Transcript(
+        user,
+        records,
+        [(a, band_title(a)) for a in attempts],
+        [(s, grade_lines(s)) for s in submissions],
+        [(w, titles.get((w.course_id, w.kind, w.slug), w.slug) + f"（{course_title}）") for w, course_title in waivers],
+    )
+
+
+def _waiver_titles(checklist: Checklist) -> Iterator[tuple[Waiver, str]]:
+    for item in checklist.items:
+        if item.waiver is not None:
+            yield item.waiver, item.title
+
+
+def band_title(attempt: Attempt) -> str:
+    """The title of the band an attempt landed in (empty for knowledge checks)."""
+    if not attempt.band_key or attempt.version is None:
+        return ""
+    for band in attempt.version.definition.get("bands") or []:
+        if band.get("key") == attempt.band_key:
+            return str(band.get("title") or band["key"])
+    return attempt.band_key
+
+
+def grade_lines(submission: Submission) -> list[GradeLine]:
+    """The rubric level chosen for each criterion of a graded submission."""
+    definition = submission.rubric_version.definition if submission.rubric_version else {"criteria": []}
+    scores = {s.criterion_key: s for s in submission.scores}
+    lines = []
+    for criterion in definition.get("criteria", []):
+        score = scores.get(criterion["key"])
+        level = ""
+        if score is not None and score.level_index is not None and score.level_index < len(criterion["levels"]):
+            level = criterion["levels"][score.level_index]["title"]
+        lines.append(
+            GradeLine(criterion["title"], level, score.points if score else None, score.comment if score else "")
+        )
+    return lines

@@ -1,0 +1,40 @@
+"""Structured (JSON lines) logging for production."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+
+from flask import Flask, g, has_request_context, request
+
+
+class JsonFormatter(logging.Formatter):
+    """Format a log record as one JSON object per line."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        """Render the record with request context when there is one."""
+        data = {
+            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if has_request_context():
+            data.update(method=request.method, path=request.path, remote=request.remote_addr)
+            user = getattr(g, "_login_user", None)
+            if user is not None and getattr(user, "is_authenticated", False):
+                data["user_id"] = user.id
+        if record.exc_info:
+            data["exception"] = self.formatException(record.exc_info)
+        return json.dumps(data, ensure_ascii=False)
+
+
+def init_app(app: Flask) -> None:
+    """Send the app's logs to stderr as JSON lines outside debug and testing."""
+    if app.debug or app.testing:
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter())
+    app.logger.handlers[:] = [handler]
+    app.logger.setLevel(logging.INFO)

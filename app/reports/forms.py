@@ -1,0 +1,55 @@
+"""Forms for HR's pages: staff import and course assignment."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed, FileField, FileRequired
+from wtforms import DateField, SelectField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+from app.accounts.forms import MultiCheckboxField
+
+
+class ImportForm(FlaskForm):
+    """Upload a staff file for preview."""
+
+    file = FileField(
+        _l("人员名单文件（CSV 或 XLSX）"),
+        validators=[
+            FileRequired(_l("请选择要导入的文件。")),
+            FileAllowed(["csv", "xlsx"], _l("只支持 .csv 和 .xlsx 文件。")),
+        ],
+    )
+    submit = SubmitField(_l("上传并预览"))
+
+
+class ConfirmImportForm(FlaskForm):
+    """Apply the previewed import."""
+
+    submit = SubmitField(_l("确认导入"))
+
+
+class AssignForm(FlaskForm):
+    """Assign one course to departments, cohorts and people at once."""
+
+    course_id = SelectField(_l("课程"), coerce=int, validators=[DataRequired(_l("请选择课程。"))])
+    due_date = DateField(_l("截止日期"), validators=[Optional()])
+    departments = MultiCheckboxField(_l("部门"), coerce=int, validators=[Optional()])
+    cohorts = MultiCheckboxField(_l("班组"), coerce=int, validators=[Optional()])
+    people = TextAreaField(
+        _l("人员（工号或用户名，用空格、逗号或换行分隔）"), validators=[Optional(), Length(max=20_000)]
+    )
+    submit = SubmitField(_l("分配"))
+
+
+class BulkForm(FlaskForm):
+    """An action on the selected assignments."""
+
+    action = SelectField(
+        _l("对选中的分配"),
+        choices=[("due", _l("修改截止日期")), ("clear_due", _l("取消截止日期")), ("remove", _l("取消分配"))],
+        validators=[DataRequired()],
+    )
+    due_date = DateField(_l("新的截止日期"), validators=[Optional()])
+    submit = SubmitField(_l("执行"))

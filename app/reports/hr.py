@@ -1,0 +1,198 @@
+"""HR's staff pages: import staff from CSV/XLSX (preview, then all-or-nothing) and assign courses in bulk.
+
+The uploaded file waits between preview and confirmation in UPLOAD_DIR/staff-imports under a random
+name kept in the session; confirming checks it again, applies it and deletes it. One-time passwords
+of new accounts are shown once, on the result page, and never stored in clear.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+import secrets
+import time
+from pathlib import Path
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from app.accounts import importer
+from app.accounts.forms import ROLE_LABELS
+from app.accounts.models import Cohort, Department, User
+from app.core.decorators import role_required
+from app.extensions import db
+from app.learning.models import Assignment, Course
+from app.reports import assigning, queries
+from app.reports.forms import AssignForm, BulkForm, ConfirmImportForm, ImportForm
+
+bp = Blueprint("hr", __name__, url_prefix="/hr")
+
+SESSION_KEY = "staff_import"
+KEEP_SECONDS = 24 * 3600
+SAMPLE = "工号,姓名,部门,岗位,邮箱,角色,班组\nA1001,张三,门店销售部,导购,zhangsan@example.com,学员,新员工一期\n"
+
+
+def _import_dir() -> Path:
+    folder = Path(current_app.config["UPLOAD_DIR"]) / "staff-imports"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _stored_path() -> Path | None:
+    token = session.get(SESSION_KEY)
+    if not isinstance(token, str) or not token.isalnum():
+        return None
+    path = _import_dir() / f"{token}.upload"
+    return path if path.exists() else None
+
+
+def _store(data: bytes) -> None:
+    """Keep the uploaded bytes for the confirmation; drop this session's previous file and stale ones."""
+    old = _stored_path()
+    if old:
+        old.unlink(missing_ok=True)
+    cutoff = time.time() - KEEP_SECONDS
+    for path in _import_dir().glob("*.upload"):
+        if path.stat().st_mtime < cutoff:
+            path.unlink(missing_ok=True)
+    token = secrets.token_hex(16)
+    (_import_dir() / f"{token}.upload").write_bytes(data)
+    session[SESSION_KEY] = token
+
+
+@bp.route("/import", methods=["GET", "POST"])
+@role_required("hr")
+def staff_import():
+    """Upload a staff file and preview every row's problems and changes (nothing is written)."""
+    form = ImportForm()
+    if form.validate_on_submit():
+        data = form.file.data.read()
+        try:
+            result = importer.preview(data)
+        except importer.StaffFileError as error:
+            flash(str(error), "danger")
+        else:
+            _store(data)
+            return render_template(
+                "hr/import_preview.html", preview=result, form=ConfirmImportForm(), upload=ImportForm(),
+                role_labels=ROLE_LABELS, filename=form.file.data.filename,
+            )
+    return render_template("hr/import.html", form=form)
+
+
+@bp.post("/import/confirm")
+@role_required("hr")
+def staff_import_confirm():
+    """Apply the previewed file in one transaction and show the one-time passwords once."""
+    if not ConfirmImportForm().validate_on_submit():
+        abort(400)
+    path = _stored_path()
+    if path is None:
+        flash(_("找不到待导入的文件，请重新上传。"), "warning")
+        return redirect(url_for("hr.staff_import"))
+    data = path.read_bytes()
+    try:
+        result = importer.apply(data)
+    except importer.StaffFileError as error:
+        flash(str(error), "danger")
+        return render_template(
+            "hr/import_preview.html", preview=importer.preview(data), form=ConfirmImportForm(), upload=ImportForm(),
+            role_labels=ROLE_LABELS, filename="",
+        )
+    path.unlink(missing_ok=True)
+    session.pop(SESSION_KEY, None)
+    return render_template("hr/import_result.html", result=result, passwords_csv=_passwords_csv(result))
+
+
+def _passwords_csv(result: importer.ImportResult) -> str:
+    """A data: URL of the new accounts' one-time passwords as CSV (UTF-8 with BOM), for download."""
+    if not result.created:
+        return ""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow([_("工号"), _("姓名"), _("用户名"), _("初始密码")])
+    for account in result.created:
+        writer.writerow([account.employee_no, account.name, account.username, account.password])
+    encoded = base64.b64encode(("\ufeff" + buffer.getvalue()).encode()).decode()
+    return "data:text/csv;charset=utf-8;base64," + encoded
+
+
+@bp.get("/import/sample.csv")
+@role_required("hr")
+def staff_import_sample():
+    """A sample file with the expected columns."""
+    return current_app.response_class(
+        "\ufeff" + SAMPLE, mimetype="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="staff-sample.csv"'},
+    )
+
+
+def _assign_form() -> AssignForm:
+    form = AssignForm()
+    form.course_id.choices = [
+        (c.id, c.title) for c in db.session.scalars(select(Course).where(Course.archived.is_(False)).order_by(Course.position))
+    ]
+    form.departments.choices = [(d.id, d.name) for d in db.session.scalars(select(Department).order_by(Department.name))]
+    form.cohorts.choices = [(c.id, c.name) for c in db.session.scalars(select(Cohort).order_by(Cohort.name))]
+    return form
+
+
+def _assignments_page(course_id: int | None):
+    query = (
+        select(Assignment, Course.title, Department.name, Cohort.name, User.name, User.employee_no)
+        .join(Course, Course.id == Assignment.course_id)
+        .outerjoin(Department, Department.id == Assignment.department_id)
+        .outerjoin(Cohort, Cohort.id == Assignment.cohort_id)
+        .outerjoin(User, User.id == Assignment.user_id)
+        .order_by(Course.position, Assignment.id)
+    )
+    if course_id:
+        query = query.where(Assignment.course_id == course_id)
+    return queries.paginate_rows(query, request.args.get("page", 1, type=int), current_app.config["PER_PAGE"])
+
+
+@bp.route("/assignments", methods=["GET", "POST"])
+@role_required("hr")
+def assignments():
+    """Assign a course to departments, cohorts and people with a due date; list and change assignments."""
+    form = _assign_form()
+    if form.validate_on_submit():
+        course = db.get_or_404(Course, form.course_id.data)
+        try:
+            people = assigning.find_people(form.people.data)
+            made = assigning.assign(
+                course,
+                departments=[db.session.get(Department, i) for i in form.departments.data or []],
+                cohorts=[db.session.get(Cohort, i) for i in form.cohorts.data or []],
+                people=people, due_date=form.due_date.data, by=current_user,
+            )
+        except assigning.AssignError as error:
+            flash(str(error), "danger")
+        else:
+            flash(_("已将「%(course)s」分配给 %(n)d 个对象。", course=course.title, n=len(made)), "success")
+            return redirect(url_for("hr.assignments"))
+    course_id = request.args.get("course", type=int)
+    return render_template(
+        "hr/assignments.html", form=form, bulk_form=BulkForm(), page=_assignments_page(course_id), course_id=course_id,
+    )
+
+
+@bp.post("/assignments/bulk")
+@role_required("hr")
+def assignments_bulk():
+    """Change the due date of, or remove, the ticked assignments."""
+    form = BulkForm()
+    if not form.validate_on_submit():
+        abort(400)
+    ids = [int(i) for i in request.form.getlist("ids") if i.isdigit()]
+    chosen = list(db.session.scalars(select(Assignment).where(Assignment.id.in_(ids)))) if ids else []
+    try:
+        count = assigning.bulk(chosen, form.action.data, form.due_date.data)
+    except assigning.AssignError as error:
+        flash(str(error), "danger")
+    else:
+        flash(_("已处理 %(n)d 项分配。", n=count), "success")
+    return redirect(url_for("hr.assignments"))

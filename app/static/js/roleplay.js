@@ -1,0 +1,138 @@
+// Role-play pages: in-browser recording and grading autosave. Pages work without this script.
+(() => {
+  "use strict";
+
+  const MAX_BYTES = 25 * 1024 * 1024;
+
+  function pickMime() {
+    const types = ["audio/webm;codecs=opus", "audio/webm", "audio/ogg;codecs=opus", "audio/mp4"];
+    return types.find((t) => window.MediaRecorder.isTypeSupported(t)) || "";
+  }
+
+  function extensionFor(mime) {
+    if (mime.startsWith("audio/ogg")) return "ogg";
+    if (mime.startsWith("audio/mp4")) return "m4a";
+    return "webm";
+  }
+
+  function setupRecorder(form) {
+    const box = form.querySelector(".rp-recorder");
+    const input = form.querySelector("input[type=file][name=audio]");
+    if (!box || !input || !window.MediaRecorder || !navigator.mediaDevices || !window.DataTransfer) return;
+    const start = box.querySelector(".rp-record");
+    const stop = box.querySelector(".rp-stop");
+    const status = box.querySelector(".rp-record-status");
+    const preview = box.querySelector(".rp-preview");
+    const labels = box.dataset;
+    let recorder = null;
+    let chunks = [];
+    box.hidden = false;
+
+    start.addEventListener("click", async () => {
+      let stream;
+      try {
+        stream = await navigator.mediaDevices.getUserMedia({ audio: true });
+      } catch (err) {
+        status.textContent = labels.denied;
+        return;
+      }
+      const mime = pickMime();
+      recorder = new MediaRecorder(stream, mime ? { mimeType: mime } : {});
+      chunks = [];
+      recorder.addEventListener("dataavailable", (e) => { if (e.data.size) chunks.push(e.data); });
+      recorder.addEventListener("stop", () => {
+        stream.getTracks().forEach((t) => t.stop());
+        const type = (recorder.mimeType || mime || "audio/webm").split(";")[0];
+        const blob = new Blob(chunks, { type });
+        if (blob.size > MAX_BYTES) {
+          status.textContent = labels.toolarge;
+          return;
+        }
+        const file = new File([blob], "recording." + extensionFor(type), { type });
+        const transfer = new DataTransfer();
+        transfer.items.add(file);
+        input.files = transfer.files;
+        preview.src = URL.createObjectURL(blob);
+        preview.hidden = false;
+        status.textContent = labels.done;
+      });
+      recorder.start();
+      start.disabled = true;
+      stop.disabled = false;
+      status.textContent = labels.recording;
+    });
+
+    stop.addEventListener("click", () => {
+      if (recorder && recorder.state !== "inactive") recorder.stop();
+      start.disabled = false;
+      stop.disabled = true;
+    });
+  }
+
+  function setupGrading(form) {
+    const passMark = Number(form.dataset.pass);
+    const totalEl = form.querySelector(".rp-total-value");
+    const verdictEl = form.querySelector(".rp-verdict");
+    const statusEl = form.querySelector(".rp-autosave-status");
+    const versionEl = form.querySelector("input[name=version]");
+    const criteria = new Set(Array.from(form.querySelectorAll("input[type=radio][name^='level-']"), (r) => r.name));
+    const url = form.dataset.autosave;
+    let timer = null;
+    let inflight = null;
+    let stopped = false;
+
+    function recompute() {
+      const checked = form.querySelectorAll("input[type=radio][name^='level-']:checked");
+      let total = 0;
+      checked.forEach((r) => { total += Number(r.dataset.points); });
+      totalEl.textContent = String(total);
+      if (checked.length < criteria.size) verdictEl.textContent = form.dataset.labelIncomplete;
+      else verdictEl.textContent = total >= passMark ? form.dataset.labelPass : form.dataset.labelFail;
+    }
+
+    async function autosave() {
+      timer = null;
+      if (stopped || !url) return;
+      statusEl.textContent = form.dataset.labelSaving;
+      const data = new FormData(form);
+      data.set("action", "save");
+      inflight = fetch(url, { method: "POST", body: data, credentials: "same-origin", headers: { Accept: "application/json" } })
+        .then(async (response) => {
+          const body = await response.json().catch(() => ({}));
+          if (response.ok) {
+            versionEl.value = String(body.version);
+            statusEl.textContent = form.dataset.labelSaved;
+          } else {
+            if (response.status === 409) stopped = true;
+            const by = body.conflict ? "（" + body.conflict.by + "）" : "";
+            statusEl.textContent = ((body.errors && body.errors[0]) || form.dataset.labelFailed) + by;
+            statusEl.classList.add("text-danger");
+          }
+        })
+        .catch(() => { statusEl.textContent = form.dataset.labelFailed; })
+        .finally(() => { inflight = null; });
+    }
+
+    function schedule() {
+      recompute();
+      if (!url || stopped) return;
+      if (timer) clearTimeout(timer);
+      timer = setTimeout(autosave, 1500);
+    }
+
+    form.addEventListener("change", schedule);
+    form.addEventListener("input", (e) => { if (e.target.tagName === "TEXTAREA") schedule(); });
+    form.addEventListener("submit", (e) => {
+      if (timer) { clearTimeout(timer); timer = null; }
+      if (inflight) {
+        e.preventDefault();
+        const submitter = e.submitter;
+        inflight.finally(() => form.requestSubmit(submitter));
+      }
+    });
+    recompute();
+  }
+
+  document.querySelectorAll(".rp-response-form").forEach(setupRecorder);
+  document.querySelectorAll(".rp-grade-form").forEach(setupGrading);
+})();
