@@ -21,7 +21,12 @@ def _content_root() -> Path:
 
 
 @content_cli.command("check")
-@click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path), help="Content folder (default: CONTENT_DIR).")
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Content folder (default: CONTENT_DIR).",
+)
 def content_check(directory: Path | None) -> None:
     """List every problem in the content; exit 1 if any error."""
     from app.content.validate import check, errors_only
@@ -32,7 +37,9 @@ def content_check(directory: Path | None) -> None:
         click.echo(str(problem), err=True)
     errors = errors_only(problems)
     if errors:
-        click.echo(f"{len(errors)} error(s), {len(problems) - len(errors)} warning(s): nothing can be loaded.", err=True)
+        click.echo(
+            f"{len(errors)} error(s), {len(problems) - len(errors)} warning(s): nothing can be loaded.", err=True
+        )
         sys.exit(1)
     modules = sum(len(c.modules) for c in content.courses)
     cards = sum(len(c.cards) for c in content.courses)
@@ -50,14 +57,17 @@ def load_content_or_fail(root: Path) -> str:
     content, problems = check(root)
     errors = errors_only(problems)
     if errors:
-        raise click.ClickException(
-            "content has errors, nothing was loaded:\n" + "\n".join(str(p) for p in errors)
-        )
+        raise click.ClickException("content has errors, nothing was loaded:\n" + "\n".join(str(p) for p in errors))
     return sync(content).summary()
 
 
 @content_cli.command("load")
-@click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path), help="Content folder (default: CONTENT_DIR).")
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Content folder (default: CONTENT_DIR).",
+)
 def content_load(directory: Path | None) -> None:
     """Validate, then load content into the database in one transaction."""
     click.echo("Content loaded: " + load_content_or_fail(directory or _content_root()))
@@ -65,14 +75,23 @@ def content_load(directory: Path | None) -> None:
 
 @users_cli.command("create")
 @click.argument("username")
-@click.option("--role", "roles", multiple=True, required=True, type=click.Choice(["trainee", "instructor", "hr", "admin"]))
+@click.option(
+    "--role", "roles", multiple=True, required=True, type=click.Choice(["trainee", "instructor", "hr", "admin"])
+)
 @click.option("--name", default=None, help="姓名")
 @click.option("--department", default=None, help="部门")
 @click.option("--cohort", default=None, help="班组 (created if needed)")
 @click.option("--email", default=None)
 @click.option("--employee-no", default=None, help="工号")
-def users_create(username: str, roles: tuple[str, ...], name: str | None, department: str | None,
-                 cohort: str | None, email: str | None, employee_no: str | None) -> None:
+def users_create(
+    username: str,
+    roles: tuple[str, ...],
+    name: str | None,
+    department: str | None,
+    cohort: str | None,
+    email: str | None,
+    employee_no: str | None,
+) -> None:
     """Create a user; the password is read from standard input when it is not a terminal."""
     from app.accounts import services
     from app.extensions import db
@@ -83,8 +102,14 @@ def users_create(username: str, roles: tuple[str, ...], name: str | None, depart
         password = sys.stdin.readline().rstrip("\r\n")
     try:
         user = services.create_user(
-            username, name or username, password, roles, department=department, email=email,
-            employee_no=employee_no, commit=False,
+            username,
+            name or username,
+            password,
+            roles,
+            department=department,
+            email=email,
+            employee_no=employee_no,
+            commit=False,
         )
         db.session.flush()
         if cohort:

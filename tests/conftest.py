@@ -92,8 +92,12 @@ def login_as(client: FlaskClient, app: Flask):
     """Log the test client in as a (new or given) user with a role; return the user."""
 
     def login(role_or_user="trainee", **kwargs):
-        user = role_or_user if not isinstance(role_or_user, str) else factories.make_user(
-            kwargs.pop("username", None) or f"{role_or_user}-{factories.next_id()}", roles=[role_or_user], **kwargs
+        user = (
+            role_or_user
+            if not isinstance(role_or_user, str)
+            else factories.make_user(
+                kwargs.pop("username", None) or f"{role_or_user}-{factories.next_id()}", roles=[role_or_user], **kwargs
+            )
         )
         client.post("/logout")
         response = client.post("/login", data={"username": user.username, "password": PASSWORD})

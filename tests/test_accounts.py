@@ -72,13 +72,19 @@ def test_deactivated_user_loses_access_on_next_request(client, app, make_user):
 def test_change_password(client, make_user):
     make_user("hank")
     login(client, "hank")
-    bad = client.post("/account/password", data={"current": "wrong", "new": "a-new-pass-99", "confirm": "a-new-pass-99"})
+    bad = client.post(
+        "/account/password", data={"current": "wrong", "new": "a-new-pass-99", "confirm": "a-new-pass-99"}
+    )
     assert "当前密码不正确" in bad.get_data(as_text=True)
-    common = client.post("/account/password", data={"current": PASSWORD, "new": "password123", "confirm": "password123"})
+    common = client.post(
+        "/account/password", data={"current": PASSWORD, "new": "password123", "confirm": "password123"}
+    )
     assert "太常见" in common.get_data(as_text=True)
     short = client.post("/account/password", data={"current": PASSWORD, "new": "short", "confirm": "short"})
     assert "8" in short.get_data(as_text=True)
-    ok = client.post("/account/password", data={"current": PASSWORD, "new": "a-new-pass-99", "confirm": "a-new-pass-99"})
+    ok = client.post(
+        "/account/password", data={"current": PASSWORD, "new": "a-new-pass-99", "confirm": "a-new-pass-99"}
+    )
     assert ok.status_code == 302
     assert client.get("/dashboard").status_code == 200  # this session survives
     client.post("/logout")
@@ -126,8 +132,15 @@ def test_admin_creates_user_with_roles_and_department(client, login_as):
     dept = db.session.scalar(select(Department))
     response = client.post(
         "/admin/users/new",
-        data={"username": "Zhang.San", "name": "张三", "password": "start-pass-11", "roles": ["trainee", "instructor"],
-              "department_id": dept.id, "employee_no": "E001", "email": "zs@example.com"},
+        data={
+            "username": "Zhang.San",
+            "name": "张三",
+            "password": "start-pass-11",
+            "roles": ["trainee", "instructor"],
+            "department_id": dept.id,
+            "employee_no": "E001",
+            "email": "zs@example.com",
+        },
     )
     assert response.status_code == 302
     user = db.session.scalar(select(User).where(User.username == "zhang.san"))
@@ -143,7 +156,10 @@ def test_admin_creates_user_with_roles_and_department(client, login_as):
         ({"username": "ok", "name": "x", "password": "start-pass-11", "roles": ["king"]}, "invalid-feedback"),
         ({"username": "ok", "name": "x" * 81, "password": "start-pass-11", "roles": ["trainee"]}, "80"),
         ({"username": "ok", "name": "x", "password": "123456", "roles": ["trainee"]}, "至少需要 8 个字符"),
-        ({"username": "ok", "name": "x", "password": "start-pass-11", "roles": ["trainee"], "email": "bad"}, "邮箱格式不正确"),
+        (
+            {"username": "ok", "name": "x", "password": "start-pass-11", "roles": ["trainee"], "email": "bad"},
+            "邮箱格式不正确",
+        ),
     ],
 )
 def test_admin_user_form_rejects_bad_input_and_stores_nothing(client, login_as, data, message):
@@ -179,7 +195,9 @@ def test_admin_edits_roles_and_deactivates(client, login_as, make_user):
 
 def test_admin_cannot_remove_own_admin_role(client, login_as):
     admin = login_as("admin")
-    client.post(f"/admin/users/{admin.id}", data={"username": admin.username, "name": "x", "roles": ["trainee"], "active": "y"})
+    client.post(
+        f"/admin/users/{admin.id}", data={"username": admin.username, "name": "x", "roles": ["trainee"], "active": "y"}
+    )
     db.session.refresh(admin)
     assert "admin" in admin.roles
 
@@ -207,7 +225,9 @@ def test_cohort_members_and_course_assignment(client, login_as, make_user):
     cohort = db.session.scalar(select(Cohort).where(Cohort.name == "一期班"))
     client.post(f"/admin/cohorts/{cohort.id}/members", data={"username": "mia", "role": "trainee"})
     client.post(f"/admin/cohorts/{cohort.id}/members", data={"username": "teach", "role": "instructor"})
-    wrong = client.post(f"/admin/cohorts/{cohort.id}/members", data={"username": "mia", "role": "instructor"}, follow_redirects=True)
+    wrong = client.post(
+        f"/admin/cohorts/{cohort.id}/members", data={"username": "mia", "role": "instructor"}, follow_redirects=True
+    )
     assert "没有该角色" in wrong.get_data(as_text=True)
     members = db.session.scalars(select(CohortMember).where(CohortMember.cohort_id == cohort.id)).all()
     assert sorted((m.user.username, m.role) for m in members) == [("mia", "trainee"), ("teach", "instructor")]

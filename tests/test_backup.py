@@ -17,8 +17,13 @@ def flask(args: list[str], url: str) -> subprocess.CompletedProcess:
     """Run a flask command against a database."""
     env = {"APP_ENV": "development", "DATABASE_URL": url, "CONTENT_DIR": str(TEST_CONTENT), "PATH": "/usr/bin:/bin"}
     return subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "wsgi", *args], cwd=ROOT, env=env, capture_output=True, text=True,
-        timeout=300, check=False,
+        [sys.executable, "-m", "flask", "--app", "wsgi", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
 
 

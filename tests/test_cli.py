@@ -52,7 +52,19 @@ def test_content_load_is_idempotent(runner):
 
 def test_users_create_reads_password_from_stdin(runner):
     result = runner.invoke(
-        args=["users", "create", "wangwu", "--role", "instructor", "--name", "王五", "--department", "培训部", "--cohort", "二期班"],
+        args=[
+            "users",
+            "create",
+            "wangwu",
+            "--role",
+            "instructor",
+            "--name",
+            "王五",
+            "--department",
+            "培训部",
+            "--cohort",
+            "二期班",
+        ],
         input="sturdy-pass-31\n",
     )
     assert result.exit_code == 0, result.output
@@ -69,7 +81,11 @@ def test_users_create_reads_password_from_stdin(runner):
 def _run_flask(args: list[str], env: dict) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "flask", "--app", "wsgi", *args],
-        cwd=ROOT, env={**os.environ, **env}, capture_output=True, text=True, timeout=300,
+        cwd=ROOT,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
 
 

@@ -73,7 +73,12 @@ CASES = [
     (SELF, "min: 4, max: 6", "min: 4, max: 5", "the highest reachable total 6 has no band"),
     (SELF, "id: q2", "id: q1", "duplicate question id 'q1'"),
     (SELF, "{key: C, text: 否, score: 1}", "{key: C, text: 否, score: many}", "score: must be an integer"),
-    (SELF, "{key: N, text: 与自己不一致, score: 0}", "{key: X, text: 与自己不一致, score: 0}", "exactly the options Y and N"),
+    (
+        SELF,
+        "{key: N, text: 与自己不一致, score: 0}",
+        "{key: X, text: 与自己不一致, score: 0}",
+        "exactly the options Y and N",
+    ),
     (CHECK, "answer: [A]\n", "answer: [Z]\n", "'Z' is not one of the options"),
     (CHECK, "answer: [T]", "answer: [T, F]", "a true-false question has exactly one answer"),
     (CHECK, "type: multiple", "type: essay", "unknown type 'essay'"),

@@ -15,7 +15,9 @@ from app.content.validate import check
 ROOT = Path(__file__).resolve().parents[1]
 CONTENT_FILES = sorted([*ROOT.glob("courses/**/*.md"), *ROOT.glob("quizzes/**/*.yaml")])
 BOILERPLATE = ("下载", "上传人", "展开阅读全文", "版权")
-TONE_READING = re.compile(r"\([a-zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜü]*[āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ][a-zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜü]*\)")
+TONE_READING = re.compile(
+    r"\([a-zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜü]*[āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ][a-zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜü]*\)"
+)
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +42,11 @@ def test_content_check_passes_without_warnings(loaded):
 
 def test_five_courses_with_four_to_ten_modules_of_readable_length(content):
     assert {c.slug for c in content.courses} >= {
-        "service-basics", "service-behaviour", "complaint-handling", "store-after-sales", "communication-skills",
+        "service-basics",
+        "service-behaviour",
+        "complaint-handling",
+        "store-after-sales",
+        "communication-skills",
     }
     for course in content.courses:
         assert course.intro.strip(), course.slug
@@ -88,7 +94,9 @@ def test_empathy_is_the_documents_instrument(quizzes):
         assert len([b for b in bands if b["min"] <= total <= b["max"]]) == 1
 
 
-@pytest.mark.parametrize(("quiz", "link"), [("first-impression", "/quizzes/first-impression"), ("empathy", "/quizzes/empathy")])
+@pytest.mark.parametrize(
+    ("quiz", "link"), [("first-impression", "/quizzes/first-impression"), ("empathy", "/quizzes/empathy")]
+)
 def test_self_tests_are_linked_from_their_module(content, quizzes, quiz, link):
     data = quizzes[quiz]
     course = next(c for c in content.courses if c.slug == data.course)
@@ -117,10 +125,20 @@ def test_role_play_cards(content):
     assert len(cards) >= 12
     assert {c.difficulty for c in cards.values()} == {"basic", "intermediate", "advanced"}
     required = {
-        "home-installation-visit", "reception-drill", "angry-computer-customer", "urgent-phone-repair",
-        "victorian-pipe-return", "car-dealer-hang-up", "five-empathy-replies", "field-research-homework",
-        "new-customer-features", "unhappy-service-quality", "unreasonable-emotional-customer",
-        "price-sensitive-customer", "late-delivery-apology", "sensitive-news",
+        "home-installation-visit",
+        "reception-drill",
+        "angry-computer-customer",
+        "urgent-phone-repair",
+        "victorian-pipe-return",
+        "car-dealer-hang-up",
+        "five-empathy-replies",
+        "field-research-homework",
+        "new-customer-features",
+        "unhappy-service-quality",
+        "unreasonable-emotional-customer",
+        "price-sensitive-customer",
+        "late-delivery-apology",
+        "sensitive-news",
     }
     assert required <= set(cards)
     rubrics = {r.slug for r in content.rubrics}
@@ -131,7 +149,9 @@ def test_role_play_cards(content):
 
 def test_rubrics_have_three_or_four_levels_per_criterion(content):
     rubrics = {r.slug: r for r in content.rubrics}
-    assert {"reception", "empathy-listening", "complaint-handling", "refusal-objections", "field-research"} <= set(rubrics)
+    assert {"reception", "empathy-listening", "complaint-handling", "refusal-objections", "field-research"} <= set(
+        rubrics
+    )
     for rubric in rubrics.values():
         for criterion in rubric.definition["criteria"]:
             assert 3 <= len(criterion["levels"]) <= 4, (rubric.slug, criterion["key"])

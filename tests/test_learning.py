@@ -87,7 +87,9 @@ def test_dashboard_query_count_is_fixed(client, login_as, count_queries, app):
     extra = Course(slug="extra", title="另一门课", summary="s", completion={})
     db.session.add(extra)
     db.session.flush()
-    db.session.add_all([Module(course_id=extra.id, slug=f"m{i}", position=i, title=f"M{i}", body_html="") for i in range(5)])
+    db.session.add_all(
+        [Module(course_id=extra.id, slug=f"m{i}", position=i, title=f"M{i}", body_html="") for i in range(5)]
+    )
     db.session.commit()
     factories.assign("extra", cohort="c1")
     for module in extra.modules[:3]:
@@ -114,7 +116,10 @@ def test_content_reload_archives_and_keeps_progress(client, login_as, tmp_path):
     factories.load_content(root)
     module = db.session.scalar(select(Module).where(Module.slug == "second-steps"))
     assert module.archived is True
-    assert db.session.scalar(select(func.count()).select_from(ModuleProgress).where(ModuleProgress.user_id == user.id)) == 1
+    assert (
+        db.session.scalar(select(func.count()).select_from(ModuleProgress).where(ModuleProgress.user_id == user.id))
+        == 1
+    )
     page = client.get("/courses/demo-course").get_data(as_text=True)
     assert "/courses/demo-course/second-steps" not in page
     factories.load_content(TEST_CONTENT)

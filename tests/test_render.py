@@ -18,6 +18,7 @@ class Elements(HTMLParser):
     def handle_starttag(self, tag, attrs):
         self.found.append((tag, dict(attrs)))
 
+
 ATTACKS = [
     "<script>alert(1)</script>",
     '<img src=x onerror="alert(1)">',

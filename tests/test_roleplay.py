@@ -401,10 +401,11 @@ def test_autosave_returns_new_version_and_409_on_conflict(client):
     hand_in(client)
     login(client, instructor)
     submission = only_submission()
-    data = {"version": str(submission.version_id), "level-calm-first": "1", "overall": ""}
+    loaded = submission.version_id
+    data = {"version": str(loaded), "level-calm-first": "1", "overall": ""}
     first = client.post(f"/grading/{submission.id}/draft", data=data)
     assert first.status_code == 200
-    assert first.json["version"] == submission.version_id + 1 and first.json["total"] == 2
+    assert first.json["version"] == loaded + 1 and first.json["total"] == 2
     stale = client.post(f"/grading/{submission.id}/draft", data=data)
     assert stale.status_code == 409
     assert stale.json["conflict"]["by"] == instructor.name

@@ -46,10 +46,15 @@ class PasswordForm(FlaskForm):
 
     current = PasswordField(_l("当前密码"), validators=[DataRequired(_l("请输入当前密码。"))])
     new = PasswordField(
-        _l("新密码"), validators=[DataRequired(_l("请输入新密码。")), Length(min=8, max=128, message=_l("密码长度需为 8–128 个字符。"))]
+        _l("新密码"),
+        validators=[
+            DataRequired(_l("请输入新密码。")),
+            Length(min=8, max=128, message=_l("密码长度需为 8–128 个字符。")),
+        ],
     )
     confirm = PasswordField(
-        _l("确认新密码"), validators=[DataRequired(_l("请再次输入新密码。")), EqualTo("new", _l("两次输入的新密码不一致。"))]
+        _l("确认新密码"),
+        validators=[DataRequired(_l("请再次输入新密码。")), EqualTo("new", _l("两次输入的新密码不一致。"))],
     )
     submit = SubmitField(_l("修改密码"))
 

@@ -7,12 +7,48 @@ from flask_babel import lazy_gettext as _l
 MIN_LENGTH = 8
 MAX_LENGTH = 128
 COMMON = frozenset(
-    """
-    123456 123456789 12345678 password qwerty123 qwerty 1q2w3e4r 11111111 00000000 1234567890
-    password1 password123 abc12345 iloveyou admin123 admin1234 88888888 66666666 12341234 qwertyuiop
-    a1234567 aa123456 123123123 987654321 5201314520 woaini1314 1qaz2wsx zxcvbnm1 passw0rd letmein1
-    welcome1 changeme abcd1234 11223344 asdfghjk 147258369 123qweasd q1w2e3r4 p@ssw0rd admin888
-    """.split()
+    [
+        "123456",
+        "123456789",
+        "12345678",
+        "password",
+        "qwerty123",
+        "qwerty",
+        "1q2w3e4r",
+        "11111111",
+        "00000000",
+        "1234567890",
+        "password1",
+        "password123",
+        "abc12345",
+        "iloveyou",
+        "admin123",
+        "admin1234",
+        "88888888",
+        "66666666",
+        "12341234",
+        "qwertyuiop",
+        "a1234567",
+        "aa123456",
+        "123123123",
+        "987654321",
+        "5201314520",
+        "woaini1314",
+        "1qaz2wsx",
+        "zxcvbnm1",
+        "passw0rd",
+        "letmein1",
+        "welcome1",
+        "changeme",
+        "abcd1234",
+        "11223344",
+        "asdfghjk",
+        "147258369",
+        "123qweasd",
+        "q1w2e3r4",
+        "p@ssw0rd",
+        "admin888",
+    ]
 )
 
 

@@ -8,7 +8,16 @@ from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import or_, select
 
 from app.accounts import auth, services
-from app.accounts.forms import ROLE_LABELS, CohortForm, EmptyForm, LoginForm, MemberForm, NameForm, PasswordForm, UserForm
+from app.accounts.forms import (
+    ROLE_LABELS,
+    CohortForm,
+    EmptyForm,
+    LoginForm,
+    MemberForm,
+    NameForm,
+    PasswordForm,
+    UserForm,
+)
 from app.accounts.models import Cohort, CohortMember, Department, User
 from app.core.decorators import role_required
 from app.core.pagination import paginate

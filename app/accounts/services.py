@@ -71,9 +71,7 @@ def create_user(
         raise AccountError(str(_l("用户名不能为空。")))
     if db.session.scalar(select(func.count()).select_from(User).where(User.username == key)):
         raise AccountError(str(_l("用户名 %(name)s 已存在。", name=key)))
-    if employee_no and db.session.scalar(
-        select(func.count()).select_from(User).where(User.employee_no == employee_no)
-    ):
+    if employee_no and db.session.scalar(select(func.count()).select_from(User).where(User.employee_no == employee_no)):
         raise AccountError(str(_l("工号 %(no)s 已存在。", no=employee_no)))
     problem = password_problem(password)
     if problem:
@@ -107,9 +105,7 @@ def update_user(
 ) -> User:
     """Update profile, roles and status in one transaction."""
     if employee_no and db.session.scalar(
-        select(func.count())
-        .select_from(User)
-        .where(User.employee_no == employee_no, User.id != user.id)
+        select(func.count()).select_from(User).where(User.employee_no == employee_no, User.id != user.id)
     ):
         raise AccountError(str(_l("工号 %(no)s 已存在。", no=employee_no)))
     if department_id is not None and db.session.get(Department, department_id) is None:

@@ -214,7 +214,14 @@ class Reader:
 
 
 def _kind_name(kinds: tuple) -> str:
-    names = {str: "text", int: "an integer", float: "a number", list: "a list", dict: "a mapping", bool: "true or false"}
+    names = {
+        str: "text",
+        int: "an integer",
+        float: "a number",
+        list: "a list",
+        dict: "a mapping",
+        bool: "true or false",
+    }
     return " or ".join(names.get(k, k.__name__) for k in kinds)
 
 
@@ -265,7 +272,9 @@ def _check_boxes(reader: Reader, body: str, first_line: int) -> None:
             name = stripped[3:].strip()
             if name:
                 if name.split(" ", 1)[0] not in ("case", "tip", "warning"):
-                    reader.problems.append(Problem(reader.rel, f"unknown box '{name.split(' ', 1)[0]}' (case, tip, warning)", number))
+                    reader.problems.append(
+                        Problem(reader.rel, f"unknown box '{name.split(' ', 1)[0]}' (case, tip, warning)", number)
+                    )
                 depth, opened = depth + 1, number
             elif depth:
                 depth -= 1
@@ -303,12 +312,22 @@ def load_course(folder: Path, root: Path, problems: list[Problem]) -> CourseData
                 completion[key] = []
             elif not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
                 reader.error(("completion", key), "must be a list of slugs")
-        completion = {"modules": modules, "quizzes": completion.get("quizzes") or [], "roleplays": completion.get("roleplays") or []}
+        completion = {
+            "modules": modules,
+            "quizzes": completion.get("quizzes") or [],
+            "roleplays": completion.get("roleplays") or [],
+        }
     if not body.strip():
         problems.append(Problem(reader.rel, "the course introduction (body) is empty"))
     course = CourseData(
-        slug=folder.name, title=title or "", summary=summary or "", order=order or 0, audience=audience,
-        completion=completion or {}, intro=body, path=reader.rel,
+        slug=folder.name,
+        title=title or "",
+        summary=summary or "",
+        order=order or 0,
+        audience=audience,
+        completion=completion or {},
+        intro=body,
+        path=reader.rel,
     )
     seen: dict[int, str] = {}
     for path in sorted(folder.iterdir()):
@@ -400,8 +419,17 @@ def load_card(path: Path, root: Path, problems: list[Problem], course_slug: str)
     if None in (title, difficulty, minutes, roles, rubric, pass_percent) or sections is None:
         return None
     return CardData(
-        path.stem, course_slug, title, difficulty, minutes, {k: str(v) for k, v in roles.items()}, rubric,
-        pass_percent, summary, sections, rel,
+        path.stem,
+        course_slug,
+        title,
+        difficulty,
+        minutes,
+        {k: str(v) for k, v in roles.items()},
+        rubric,
+        pass_percent,
+        summary,
+        sections,
+        rel,
     )
 
 
@@ -427,7 +455,13 @@ def _card_sections(reader: Reader, body: str, first_line: int) -> dict[str, str]
                 line = number
                 break
         reader.problems.append(
-            Problem(reader.rel, "sections must be exactly: " + ", ".join(f"'## {s}'" for s in CARD_SECTIONS) + f" (found: {', '.join(headings) or 'none'})", line)
+            Problem(
+                reader.rel,
+                "sections must be exactly: "
+                + ", ".join(f"'## {s}'" for s in CARD_SECTIONS)
+                + f" (found: {', '.join(headings) or 'none'})",
+                line,
+            )
         )
         return None
     sections = {}
@@ -462,9 +496,22 @@ def load_quiz(path: Path, root: Path, problems: list[Problem]) -> QuizData | Non
         problems.append(Problem(reader.rel, "must be a mapping of fields", 1))
         return None
     reader.unknown_keys(
-        data, (),
-        {"title", "kind", "course", "module", "instructions", "max_attempts", "cooldown_minutes", "pass_percent",
-         "shuffle", "questions", "bands", "scales"},
+        data,
+        (),
+        {
+            "title",
+            "kind",
+            "course",
+            "module",
+            "instructions",
+            "max_attempts",
+            "cooldown_minutes",
+            "pass_percent",
+            "shuffle",
+            "questions",
+            "bands",
+            "scales",
+        },
     )
     title = reader.text(data, (), "title")
     kind = reader.require(data, (), "kind", str)
@@ -489,7 +536,12 @@ def load_quiz(path: Path, root: Path, problems: list[Problem]) -> QuizData | Non
         reader.error(("shuffle",), "must be true or false")
         shuffle = knowledge
     questions = _questions(reader, data, knowledge)
-    definition: dict[str, Any] = {"title": title, "kind": kind, "questions": questions or [], "pass_percent": pass_percent}
+    definition: dict[str, Any] = {
+        "title": title,
+        "kind": kind,
+        "questions": questions or [],
+        "pass_percent": pass_percent,
+    }
     if kind == "self-assessment" and questions:
         bands = _bands(reader, data.get("bands"), ("bands",), questions, None)
         definition["bands"] = bands or []
@@ -501,8 +553,18 @@ def load_quiz(path: Path, root: Path, problems: list[Problem]) -> QuizData | Non
     if None in (title, kind, instructions) or not questions:
         return None
     return QuizData(
-        path.stem, title, kind, course, module, instructions, max_attempts, cooldown, pass_percent, shuffle,
-        definition, reader.rel,
+        path.stem,
+        title,
+        kind,
+        course,
+        module,
+        instructions,
+        max_attempts,
+        cooldown,
+        pass_percent,
+        shuffle,
+        definition,
+        reader.rel,
     )
 
 
@@ -602,7 +664,9 @@ def _options(reader: Reader, q: dict, path: tuple, qtype: str | None, knowledge:
     return options if ok else None
 
 
-def _answer(reader: Reader, q: dict, path: tuple, qtype: str | None, options: list[dict] | None, question: dict) -> None:
+def _answer(
+    reader: Reader, q: dict, path: tuple, qtype: str | None, options: list[dict] | None, question: dict
+) -> None:
     answer = q.get("answer")
     if isinstance(answer, (str, bool)):
         answer = [answer]

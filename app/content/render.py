@@ -12,9 +12,38 @@ from mdit_py_plugins.container import container_plugin
 
 BOXES = ("case", "tip", "warning")
 ALLOWED_TAGS = {
-    "a", "abbr", "b", "blockquote", "br", "code", "del", "div", "em", "h1", "h2", "h3", "h4", "h5",
-    "h6", "hr", "i", "li", "ol", "p", "pre", "s", "strong", "sub", "sup", "table", "tbody", "td",
-    "th", "thead", "tr", "ul",
+    "a",
+    "abbr",
+    "b",
+    "blockquote",
+    "br",
+    "code",
+    "del",
+    "div",
+    "em",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "hr",
+    "i",
+    "li",
+    "ol",
+    "p",
+    "pre",
+    "s",
+    "strong",
+    "sub",
+    "sup",
+    "table",
+    "tbody",
+    "td",
+    "th",
+    "thead",
+    "tr",
+    "ul",
 }
 ALLOWED_ATTRIBUTES = {
     "a": {"href", "title"},
@@ -31,7 +60,7 @@ def _box_renderer(name: str):
     def render(self, tokens, idx, _options, env):
         token = tokens[idx]
         if token.nesting == 1:
-            title = token.info.strip()[len(name):].strip()
+            title = token.info.strip()[len(name) :].strip()
             escaped = escapeHtml(title)
             heading = f'<p class="box-title">{escaped}</p>\n' if title else ""
             return f'<div class="box box-{name}">\n{heading}'

@@ -44,7 +44,9 @@ def _set(obj: Any, values: dict[str, Any]) -> bool:
     return changed
 
 
-def _upsert(model: type, existing: dict[str, Any], key: str, values: dict[str, Any], label: str, report: SyncReport) -> Any:
+def _upsert(
+    model: type, existing: dict[str, Any], key: str, values: dict[str, Any], label: str, report: SyncReport
+) -> Any:
     obj = existing.get(key)
     if obj is None:
         obj = model(**values)
@@ -80,8 +82,13 @@ def _sync_courses(content: Content, report: SyncReport) -> dict[str, Course]:
             existing,
             data.slug,
             {
-                "slug": data.slug, "title": data.title, "summary": data.summary, "audience": data.audience,
-                "position": data.order, "intro_html": render_markdown(data.intro), "completion": data.completion,
+                "slug": data.slug,
+                "title": data.title,
+                "summary": data.summary,
+                "audience": data.audience,
+                "position": data.order,
+                "intro_html": render_markdown(data.intro),
+                "completion": data.completion,
                 "archived": False,
             },
             f"course {data.slug}",
@@ -98,8 +105,13 @@ def _sync_courses(content: Content, report: SyncReport) -> dict[str, Course]:
                 modules,
                 m.slug,
                 {
-                    "course_id": course.id, "slug": m.slug, "position": m.position, "title": m.title,
-                    "minutes": m.minutes, "objectives": m.objectives, "body_html": render_markdown(m.body),
+                    "course_id": course.id,
+                    "slug": m.slug,
+                    "position": m.position,
+                    "title": m.title,
+                    "minutes": m.minutes,
+                    "objectives": m.objectives,
+                    "body_html": render_markdown(m.body),
                     "archived": False,
                 },
                 f"module {data.slug}/{m.slug}",
@@ -122,11 +134,20 @@ def _sync_rubrics(content: Content, report: SyncReport) -> dict[str, Rubric]:
     seen = set()
     for data in content.rubrics:
         seen.add(data.slug)
-        rubric = _upsert(Rubric, existing, data.slug, {"slug": data.slug, "title": data.title, "archived": False}, f"rubric {data.slug}", report)
+        rubric = _upsert(
+            Rubric,
+            existing,
+            data.slug,
+            {"slug": data.slug, "title": data.title, "archived": False},
+            f"rubric {data.slug}",
+            report,
+        )
         existing[data.slug] = rubric
         db.session.flush()
         max_points = sum(max(level["points"] for level in c["levels"]) for c in data.definition["criteria"])
-        version = _version(RubricVersion, RubricVersion.rubric_id, rubric.id, data.definition, {"max_points": max_points})
+        version = _version(
+            RubricVersion, RubricVersion.rubric_id, rubric.id, data.definition, {"max_points": max_points}
+        )
         if rubric.current_version_id != version.id:
             if rubric.current_version_id is not None:
                 report.updated.append(f"rubric {data.slug} (new version)")
@@ -160,9 +181,15 @@ def _sync_cards(content: Content, courses: dict[str, Course], rubrics: dict[str,
                 existing,
                 data.slug,
                 {
-                    "slug": data.slug, "course_id": courses[course.slug].id, "title": data.title,
-                    "summary": data.summary, "difficulty": data.difficulty, "minutes": data.minutes,
-                    "roles": data.roles, "rubric_id": rubrics[data.rubric].id, "pass_percent": data.pass_percent,
+                    "slug": data.slug,
+                    "course_id": courses[course.slug].id,
+                    "title": data.title,
+                    "summary": data.summary,
+                    "difficulty": data.difficulty,
+                    "minutes": data.minutes,
+                    "roles": data.roles,
+                    "rubric_id": rubrics[data.rubric].id,
+                    "pass_percent": data.pass_percent,
                     "background_html": render_markdown(data.sections["background"]),
                     "partner_html": render_markdown(data.sections["partner"]),
                     "task_html": render_markdown(data.sections["task"]),
@@ -189,11 +216,18 @@ def _sync_quizzes(content: Content, courses: dict[str, Course], report: SyncRepo
             existing,
             data.slug,
             {
-                "slug": data.slug, "title": data.title, "kind": data.kind,
-                "course_id": courses[data.course].id if data.course else None, "module_slug": data.module,
-                "instructions_html": render_markdown(data.instructions), "max_attempts": data.max_attempts,
-                "cooldown_minutes": data.cooldown_minutes, "pass_percent": data.pass_percent,
-                "shuffle": data.shuffle, "question_count": len(data.definition["questions"]), "archived": False,
+                "slug": data.slug,
+                "title": data.title,
+                "kind": data.kind,
+                "course_id": courses[data.course].id if data.course else None,
+                "module_slug": data.module,
+                "instructions_html": render_markdown(data.instructions),
+                "max_attempts": data.max_attempts,
+                "cooldown_minutes": data.cooldown_minutes,
+                "pass_percent": data.pass_percent,
+                "shuffle": data.shuffle,
+                "question_count": len(data.definition["questions"]),
+                "archived": False,
             },
             f"quiz {data.slug}",
             report,

@@ -16,32 +16,52 @@ def cross_check(content: Content) -> list[Problem]:
     quizzes = {q.slug: q for q in content.quizzes}
     rubrics = {r.slug for r in content.rubrics}
     cards = Counter(card.slug for c in content.courses for card in c.cards)
-    targets = {f"/courses/{s}" for s in courses} | {f"/quizzes/{s}" for s in quizzes} | {f"/roleplays/{s}" for s in cards}
+    targets = (
+        {f"/courses/{s}" for s in courses} | {f"/quizzes/{s}" for s in quizzes} | {f"/roleplays/{s}" for s in cards}
+    )
 
     orders = Counter(c.order for c in content.courses)
     for course in content.courses:
         if orders[course.order] > 1:
-            problems.append(Problem(course.path, f"order {course.order} is used by more than one course", field="order", warning=True))
+            problems.append(
+                Problem(
+                    course.path, f"order {course.order} is used by more than one course", field="order", warning=True
+                )
+            )
         module_slugs = {m.slug for m in course.modules}
         rules = course.completion
         if isinstance(rules.get("modules"), list):
             for slug in rules["modules"]:
                 if slug not in module_slugs:
-                    problems.append(Problem(course.path, f"module '{slug}' does not exist in this course", field="completion.modules"))
+                    problems.append(
+                        Problem(
+                            course.path, f"module '{slug}' does not exist in this course", field="completion.modules"
+                        )
+                    )
         for slug in rules.get("quizzes", []):
             if slug not in quizzes:
                 problems.append(Problem(course.path, f"quiz '{slug}' does not exist", field="completion.quizzes"))
             elif quizzes[slug].kind != "knowledge":
-                problems.append(Problem(course.path, f"quiz '{slug}' is a self-assessment; completion needs knowledge checks", field="completion.quizzes"))
+                problems.append(
+                    Problem(
+                        course.path,
+                        f"quiz '{slug}' is a self-assessment; completion needs knowledge checks",
+                        field="completion.quizzes",
+                    )
+                )
         for slug in rules.get("roleplays", []):
             if slug not in cards:
-                problems.append(Problem(course.path, f"role-play card '{slug}' does not exist", field="completion.roleplays"))
+                problems.append(
+                    Problem(course.path, f"role-play card '{slug}' does not exist", field="completion.roleplays")
+                )
         texts = [(course.path, course.intro)] + [(m.path, m.body) for m in course.modules]
         for card in course.cards:
             if cards[card.slug] > 1:
                 problems.append(Problem(card.path, f"card slug '{card.slug}' is used in more than one course"))
             if card.rubric not in rubrics:
-                problems.append(Problem(card.path, f"rubric '{card.rubric}' does not exist in quizzes/rubrics/", field="rubric"))
+                problems.append(
+                    Problem(card.path, f"rubric '{card.rubric}' does not exist in quizzes/rubrics/", field="rubric")
+                )
             texts += [(card.path, text) for text in card.sections.values()]
         for path, text in texts:
             for link in internal_links(text):
@@ -53,15 +73,33 @@ def cross_check(content: Content) -> list[Problem]:
             problems.append(Problem(quiz.path, f"course '{quiz.course}' does not exist", field="course"))
         modules = {m.slug for m in course.modules} if course else set()
         if quiz.module and course and quiz.module not in modules:
-            problems.append(Problem(quiz.path, f"module '{quiz.module}' does not exist in course '{quiz.course}'", field="module"))
+            problems.append(
+                Problem(quiz.path, f"module '{quiz.module}' does not exist in course '{quiz.course}'", field="module")
+            )
         for i, question in enumerate(quiz.definition["questions"]):
             module = question.get("module")
             if module and course is None:
-                problems.append(Problem(quiz.path, "a question names a module but the quiz names no course", field=f"questions[{i}].module"))
+                problems.append(
+                    Problem(
+                        quiz.path,
+                        "a question names a module but the quiz names no course",
+                        field=f"questions[{i}].module",
+                    )
+                )
             elif module and module not in modules:
-                problems.append(Problem(quiz.path, f"module '{module}' does not exist in course '{quiz.course}'", field=f"questions[{i}].module"))
+                problems.append(
+                    Problem(
+                        quiz.path,
+                        f"module '{module}' does not exist in course '{quiz.course}'",
+                        field=f"questions[{i}].module",
+                    )
+                )
         if quiz.kind == "knowledge" and len(quiz.definition["questions"]) < 10:
-            problems.append(Problem(quiz.path, "knowledge checks should have at least 10 questions", field="questions", warning=True))
+            problems.append(
+                Problem(
+                    quiz.path, "knowledge checks should have at least 10 questions", field="questions", warning=True
+                )
+            )
     return problems
 
 

@@ -27,9 +27,7 @@ class Course(db.Model):
     archived: Mapped[bool] = mapped_column(default=False)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
-    modules: Mapped[list[Module]] = relationship(
-        back_populates="course", order_by="Module.position"
-    )
+    modules: Mapped[list[Module]] = relationship(back_populates="course", order_by="Module.position")
 
     @property
     def active_modules(self) -> list[Module]:

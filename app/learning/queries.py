@@ -151,6 +151,8 @@ def teaches(user: User, cohort_id: int) -> bool:
         db.session.scalar(
             select(func.count())
             .select_from(CohortMember)
-            .where(CohortMember.cohort_id == cohort_id, CohortMember.user_id == user.id, CohortMember.role == "instructor")
+            .where(
+                CohortMember.cohort_id == cohort_id, CohortMember.user_id == user.id, CohortMember.role == "instructor"
+            )
         )
     )

@@ -154,6 +154,10 @@ def _assignments_page(course_id: int | None):
     return queries.paginate_rows(query, request.args.get("page", 1, type=int), current_app.config["PER_PAGE"])
 
 
+def _by_ids(model: type, ids: list[int] | None) -> list:
+    return list(db.session.scalars(select(model).where(model.id.in_(ids)))) if ids else []
+
+
 @bp.route("/assignments", methods=["GET", "POST"])
 @role_required("hr")
 def assignments():
@@ -165,8 +169,8 @@ def assignments():
             people = assigning.find_people(form.people.data)
             made = assigning.assign(
                 course,
-                departments=[db.session.get(Department, i) for i in form.departments.data or []],
-                cohorts=[db.session.get(Cohort, i) for i in form.cohorts.data or []],
+                departments=_by_ids(Department, form.departments.data),
+                cohorts=_by_ids(Cohort, form.cohorts.data),
                 people=people, due_date=form.due_date.data, by=current_user,
             )
         except assigning.AssignError as error:

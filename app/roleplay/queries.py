@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import joinedload
 
@@ -193,7 +195,7 @@ def queue(
     return query
 
 
-def card_choices() -> list[tuple[RoleplayCard, Course]]:
+def card_choices() -> list[Any]:
     """Every open card with its course, in course order (for filters and live mode)."""
     return list(
         db.session.execute(
@@ -201,9 +203,7 @@ def card_choices() -> list[tuple[RoleplayCard, Course]]:
             .join(Course, Course.id == RoleplayCard.course_id)
             .where(RoleplayCard.archived.is_(False), Course.archived.is_(False))
             .order_by(Course.position, RoleplayCard.title)
-        )
-        .tuples()
-        .all()
+        ).all()
     )
 
 

@@ -1,0 +1,62 @@
+"""Waiving checklist items (HR), and the trainee's checklist on the course page."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Blueprint, flash, redirect, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from app.accounts.models import User
+from app.completion import services
+from app.completion.forms import WaiverForm
+from app.completion.models import Certificate
+from app.completion.rules import Checklist, evaluate
+from app.core.decorators import role_required
+from app.extensions import db
+from app.learning.models import Course
+
+bp = Blueprint("completion", __name__)
+
+
+@bp.post("/reports/trainees/<int:user_id>/courses/<int:course_id>/waive")
+@role_required("hr")
+def waive(user_id: int, course_id: int):
+    """Waive one item of a trainee's course with a reason; the waiver is recorded and shown."""
+    user = db.get_or_404(User, user_id)
+    course = db.get_or_404(Course, course_id)
+    form = WaiverForm()
+    if form.validate_on_submit():
+        try:
+            services.waive(user, course, form.kind.data, form.slug.data, form.reason.data, current_user)
+        except services.CompletionError as error:
+            flash(str(error), "danger")
+        else:
+            flash(_("已豁免，课程完成情况已更新。"), "success")
+    else:
+        for errors in form.errors.values():
+            for error in errors:
+                flash(str(error), "danger")
+    return redirect(url_for("reports.transcript", user_id=user.id, _anchor=f"course-{course.id}"))
+
+
+@dataclass
+class CoursePanel:
+    """The signed-in trainee's checklist for one course and their certificate, if earned."""
+
+    checklist: Checklist
+    certificate: Certificate | None
+
+
+@bp.app_template_global()
+def completion_panel(course: Course) -> CoursePanel | None:
+    """What the signed-in trainee has done and still lacks in a course (None for other roles)."""
+    if not current_user.is_authenticated or not current_user.has_role("trainee"):
+        return None
+    checklist = evaluate(current_user.id, [course])[course.id]
+    certificate = db.session.scalar(
+        select(Certificate).where(Certificate.user_id == current_user.id, Certificate.course_id == course.id)
+    )
+    return CoursePanel(checklist, certificate)
