@@ -1,0 +1,95 @@
+"""Walk every route of the URL map as an anonymous visitor and as every role.
+
+A new route that forgets its access check fails here: anonymous visitors must be sent to the login
+page (or get 401 from the API) unless the route is on the public list below, and no role may crash a
+route with guessed ids.
+"""
+
+from __future__ import annotations
+
+import pytest
+from werkzeug.routing import Rule
+
+
+# Endpoints anyone may reach without signing in, and why.
+PUBLIC = {
+    "static",  # CSS/JS
+    "core.index",  # redirects to the login page
+    "core.healthz",  # load balancer health check
+    "core.set_locale",  # language switch before signing in
+    "accounts.login",
+}
+PUBLIC_PREFIXES = (
+    "api.document",  # the OpenAPI description is public
+    "api.create_token",  # obtaining a token needs no token
+    "reports.verify",  # certificate verification page is public by design
+)
+ROLES = ("trainee", "instructor", "hr", "admin")
+
+
+def _value(argument: str, converter: str) -> str:
+    return "999999" if converter in ("IntegerConverter",) else "no-such-thing"
+
+
+def routes(app) -> list[tuple[str, str, str]]:
+    """(endpoint, method, url) for every rule, with guessed argument values."""
+    out = []
+    for rule in app.url_map.iter_rules():
+        rule: Rule
+        values = {arg: _value(arg, type(rule._converters[arg]).__name__) for arg in rule.arguments}
+        if rule.endpoint == "static":
+            values = {"filename": "css/app.css"}
+        with app.test_request_context():
+            from flask import url_for
+
+            url = url_for(rule.endpoint, **values)
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            out.append((rule.endpoint, method, url))
+    return out
+
+
+def is_public(endpoint: str) -> bool:
+    """Whether an endpoint is meant to be reachable without signing in."""
+    return endpoint in PUBLIC or endpoint.startswith(PUBLIC_PREFIXES)
+
+
+def test_every_route_requires_sign_in_unless_public(app, client):
+    found = routes(app)
+    assert len(found) > 20
+    failures = []
+    for endpoint, method, url in found:
+        if is_public(endpoint):
+            continue
+        response = client.open(url, method=method)
+        if url.startswith("/api/"):
+            ok = response.status_code == 401
+        else:
+            ok = response.status_code == 302 and "/login" in response.headers.get("Location", "")
+        if not ok:
+            failures.append(f"{method} {url} ({endpoint}) → {response.status_code}")
+    assert not failures, "routes reachable without signing in:\n" + "\n".join(failures)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_no_route_crashes_for_any_role(app, client, login_as, role):
+    login_as(role)
+    failures = []
+    for endpoint, method, url in routes(app):
+        if endpoint in ("accounts.logout",):
+            continue
+        response = client.open(url, method=method)
+        if response.status_code >= 500:
+            failures.append(f"{method} {url} ({endpoint}) → {response.status_code}")
+    assert not failures, "\n".join(failures)
+
+
+def test_trainee_cannot_reach_staff_pages(app, client, login_as):
+    login_as("trainee")
+    staff_prefixes = ("/admin", "/grading", "/hr", "/reports", "/results")
+    failures = []
+    for endpoint, method, url in routes(app):
+        if url.startswith(staff_prefixes) and method == "GET":
+            status = client.get(url).status_code
+            if status not in (403, 404):
+                failures.append(f"GET {url} ({endpoint}) → {status}")
+    assert not failures, "\n".join(failures)
