@@ -55,11 +55,17 @@ def register_blueprints(app: Flask) -> None:
     from app.accounts.routes import bp as accounts_bp
     from app.api import api_bp
     from app.assessments.routes import bp as assessments_bp
+    from app.completion.routes import bp as completion_bp
     from app.core.routes import bp as core_bp
     from app.learning.routes import bp as learning_bp
+    from app.reports.hr import bp as hr_bp
+    from app.reports.routes import bp as reports_bp
     from app.roleplay.routes import bp as roleplay_bp
 
-    for blueprint in (core_bp, accounts_bp, admin_bp, learning_bp, assessments_bp, roleplay_bp, api_bp):
+    for blueprint in (
+        core_bp, accounts_bp, admin_bp, learning_bp, assessments_bp, roleplay_bp, api_bp,
+        completion_bp, reports_bp, hr_bp,
+    ):
         app.register_blueprint(blueprint)
 
 

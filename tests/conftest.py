@@ -24,7 +24,7 @@ PASSWORD = factories.PASSWORD
 def make_config(**overrides) -> dict:
     """Testing configuration as a mapping (DATABASE from TEST_DATABASE_URL or in-memory SQLite)."""
     values = {k: getattr(TestingConfig, k) for k in dir(TestingConfig) if k.isupper()}
-    values.update(CONTENT_DIR=str(TEST_CONTENT), **overrides)
+    values.update({"CONTENT_DIR": str(TEST_CONTENT), **overrides})
     return values
 
 

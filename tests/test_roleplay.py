@@ -48,8 +48,14 @@ def login(client, user) -> None:
     assert response.status_code == 302
 
 
-def hand_in(client, text: str = RESPONSE, *, button: str = "submit", audio: tuple[bytes, str] | None = None,
-            slug: str = "demo-card"):
+def hand_in(
+    client,
+    text: str = RESPONSE,
+    *,
+    button: str = "submit",
+    audio: tuple[bytes, str] | None = None,
+    slug: str = "demo-card",
+):
     """Post the trainee's response form (submit or save)."""
     data: dict = {"response": text, button: "1"}
     if audio is not None:
@@ -57,11 +63,18 @@ def hand_in(client, text: str = RESPONSE, *, button: str = "submit", audio: tupl
     return client.post(f"/roleplays/{slug}/submission", data=data, content_type="multipart/form-data")
 
 
-def grade_post(client, submission: Submission, action: str = "grade", levels: dict | None = None, *,
-               version: int | None = None, overall: str = "总体不错", comments: dict | None = None):
+def grade_post(
+    client,
+    submission: Submission,
+    action: str = "grade",
+    levels: dict | None = None,
+    *,
+    version: int | None = None,
+    overall: str = "总体不错",
+    comments: dict | None = None,
+):
     """Post the grading form."""
-    data = {"version": str(submission.version_id if version is None else version), "action": action,
-            "overall": overall}
+    data = {"version": str(submission.version_id if version is None else version), "action": action, "overall": overall}
     for key, value in (levels if levels is not None else {"calm-first": 2, "solution": 1}).items():
         data[f"level-{key}"] = str(value)
     for key, value in (comments or {}).items():
@@ -255,7 +268,7 @@ def test_grading_page_shows_card_response_rubric_and_assistant(client):
     assert f"/submissions/{submission.id}/audio" in page
     assert 'data-rule="apology" data-count="1"' in page
     assert 'data-rule="commonplace" data-count="1"' in page
-    assert '<mark class="rp-mark rp-mark-warn"' in page
+    assert '<mark class="rpl-mark rpl-mark-warn"' in page
 
 
 def test_grade_computes_total_pass_and_notifies(client, app):
@@ -271,8 +284,14 @@ def test_grade_computes_total_pass_and_notifies(client, app):
     services.submission_graded.connect(listener)
     try:
         login(client, instructor)
-        response = grade_post(client, submission, "grade", {"calm-first": 2, "solution": 1},
-                              comments={"calm-first": "共情到位"}, overall="方案还可以更具体")
+        response = grade_post(
+            client,
+            submission,
+            "grade",
+            {"calm-first": 2, "solution": 1},
+            comments={"calm-first": "共情到位"},
+            overall="方案还可以更具体",
+        )
     finally:
         services.submission_graded.disconnect(listener)
     assert response.status_code == 302
@@ -280,8 +299,12 @@ def test_grade_computes_total_pass_and_notifies(client, app):
     assert submission.status == "graded"
     assert (submission.total, submission.max_points, submission.passed) == (7, 10, True)
     assert submission.grader_id == instructor.id
-    assert received == [(submission.id, {"user_id": trainee.id, "card_id": submission.card_id,
-                                         "course_id": card().course_id, "passed": True})]
+    assert received == [
+        (
+            submission.id,
+            {"user_id": trainee.id, "card_id": submission.card_id, "course_id": card().course_id, "passed": True},
+        )
+    ]
     note = db.session.scalars(select(Notification)).one()
     assert note.user_id == trainee.id and "通过" in note.message
     login(client, trainee)
@@ -378,11 +401,21 @@ def test_second_grader_sees_conflict_instead_of_overwriting(client, make_user):
     hand_in(client)
     loaded = only_submission().version_id  # both graders open the page at this version
     login(client, first)
-    assert grade_post(client, only_submission(), "save", {"calm-first": 2}, version=loaded,
-                      comments={"calm-first": "第一位"}).status_code == 302
+    assert (
+        grade_post(
+            client, only_submission(), "save", {"calm-first": 2}, version=loaded, comments={"calm-first": "第一位"}
+        ).status_code
+        == 302
+    )
     login(client, second)
-    response = grade_post(client, only_submission(), "grade", {"calm-first": 0, "solution": 0}, version=loaded,
-                          comments={"calm-first": "第二位"})
+    response = grade_post(
+        client,
+        only_submission(),
+        "grade",
+        {"calm-first": 0, "solution": 0},
+        version=loaded,
+        comments={"calm-first": "第二位"},
+    )
     assert response.status_code == 409
     page = response.get_data(as_text=True)
     assert "保存冲突" in page and first.name in page and "第一位" in page and "第二位" in page
@@ -419,14 +452,27 @@ def test_version_column_catches_a_race_after_the_check(app, client):
     hand_in(client)
     submission = only_submission()
     loaded = submission.version_id
-    db.session.execute(
-        update(Submission.__table__).where(Submission.__table__.c.id == submission.id)
-        .values(version_id=loaded + 1, overall_comment="别人的评语")
-    )
-    with app.test_request_context():
-        with pytest.raises(services.ConflictError):
-            services.save_grading(instructor, submission, action="save", expected_version=loaded,
-                                  levels={"calm-first": 1}, comments={}, overall="我的评语")
+    db.session().expire_on_commit = False  # keep our stale copy in memory across the other commit
+    try:
+        db.session.execute(
+            update(Submission.__table__)
+            .where(Submission.__table__.c.id == submission.id)
+            .values(version_id=loaded + 1, overall_comment="别人的评语")
+        )
+        db.session.commit()
+        assert submission.version_id == loaded
+        with app.test_request_context(), pytest.raises(services.ConflictError):
+            services.save_grading(
+                instructor,
+                submission,
+                action="save",
+                expected_version=loaded,
+                levels={"calm-first": 1},
+                comments={},
+                overall="我的评语",
+            )
+    finally:
+        db.session().expire_on_commit = True
     assert only_submission().overall_comment == "别人的评语"
 
 
@@ -487,7 +533,7 @@ def test_live_mode_creates_and_grades_a_performance(client):
     submission = only_submission()
     assert submission.live and submission.status == "submitted" and submission.partner_name == "学员乙"
     page = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "rp-live" in page and 'value="return"' not in page
+    assert "rpl-live" in page and 'value="return"' not in page
     assert grade_post(client, submission, "return", {}, overall="x").status_code == 400
     grade_post(client, only_submission(), "grade", {"calm-first": 2, "solution": 1})
     submission = only_submission()
@@ -540,6 +586,7 @@ def test_list_pages_use_a_fixed_number_of_queries(client, count_queries, path):
 
     def measure() -> int:
         login(client, user)
+        db.session.expire_all()
         with count_queries() as n:
             assert client.get(path).status_code == 200
         return n()

@@ -10,7 +10,6 @@ from __future__ import annotations
 import pytest
 from werkzeug.routing import Rule
 
-
 # Endpoints anyone may reach without signing in, and why.
 PUBLIC = {
     "static",  # CSS/JS

@@ -21,10 +21,11 @@ from app.content.loader import load_quiz, score_range
 
 ROOT = Path(__file__).parents[1]
 KEYS = "ABCDE"
+ANY_REVERSE = st.booleans()
 
 
 @st.composite
-def self_assessments(draw, reverse=st.booleans()):
+def self_assessments(draw, reverse=ANY_REVERSE):
     """A self-assessment definition (single-choice questions with scores) and one set of answers."""
     count = draw(st.integers(1, 7))
     questions = []
@@ -53,7 +54,7 @@ def banded(draw):
     starts = [lo - draw(st.integers(0, 5)), *cuts]
     ends = [c - 1 for c in cuts] + [hi + draw(st.integers(0, 5))]
     definition["bands"] = [
-        {"key": f"b{i}", "min": a, "max": b, "title": f"档 {i}", "text": ""} for i, (a, b) in enumerate(zip(starts, ends))
+        {"key": f"b{i}", "min": a, "max": b, "title": f"档 {i}", "text": ""} for i, (a, b) in enumerate(zip(starts, ends, strict=True))
     ]
     return definition, answers
 

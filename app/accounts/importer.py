@@ -45,7 +45,7 @@ ROLE_NAMES = {
 LIMITS = {"name": 80, "department": 80, "position": 80, "email": 254, "cohort": 80}
 EMPLOYEE_NO = re.compile(r"^[A-Za-z0-9_.\-]{1,32}$")
 ROLE_SPLIT = re.compile(r"[、,，;；/\s]+")
-PASSWORD_ALPHABET = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+OTP_ALPHABET = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
 
 class StaffFileError(ValueError):
@@ -317,7 +317,7 @@ def _member_role(roles: list[str]) -> str:
 
 def one_time_password() -> str:
     """A random initial password such as ``Xk3m-9Tq2-Lp7w`` (about 70 bits)."""
-    raw = "".join(secrets.choice(PASSWORD_ALPHABET) for _ in range(12))
+    raw = "".join(secrets.choice(OTP_ALPHABET) for _ in range(12))
     return "-".join(raw[i : i + 4] for i in range(0, 12, 4))
 
 

@@ -137,7 +137,6 @@ def take_post(slug: str, attempt_id: int):
             services.submit(attempt)
             return redirect(url_for(".result", attempt_id=attempt.id))
     except services.Unanswered as error:
-        flash(str(error), "danger")
         return _render_take(attempt, error.question_ids, 422)
     except services.AttemptError as error:
         db.session.refresh(attempt)

@@ -132,10 +132,10 @@ def staff_import_sample():
 
 def _assign_form() -> AssignForm:
     form = AssignForm()
-    form.course_id.choices = [
-        (c.id, c.title) for c in db.session.scalars(select(Course).where(Course.archived.is_(False)).order_by(Course.position))
-    ]
-    form.departments.choices = [(d.id, d.name) for d in db.session.scalars(select(Department).order_by(Department.name))]
+    courses = db.session.scalars(select(Course).where(Course.archived.is_(False)).order_by(Course.position))
+    form.course_id.choices = [(c.id, c.title) for c in courses]
+    departments = db.session.scalars(select(Department).order_by(Department.name))
+    form.departments.choices = [(d.id, d.name) for d in departments]
     form.cohorts.choices = [(c.id, c.name) for c in db.session.scalars(select(Cohort).order_by(Cohort.name))]
     return form
 

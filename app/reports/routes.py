@@ -18,7 +18,6 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import Select, func, select
 
-from app.accounts.forms import EmptyForm
 from app.accounts.models import Cohort, CohortMember, Department, User
 from app.completion.models import Certificate
 from app.completion.services import normalise_code
@@ -138,7 +137,7 @@ def transcript(user_id: int):
         abort(403)
     return render_template(
         "reports/transcript.html", record=queries.transcript(user), status_labels=STATUS_LABELS,
-        can_waive=current_user.has_role("hr"), form=EmptyForm(),
+        can_waive=current_user.has_role("hr"), today=queries.today(),
     )
 
 

@@ -133,6 +133,11 @@ class Submission(db.Model):
         """Whether the trainee may still change the response."""
         return self.status in EDITABLE
 
+    def chosen(self) -> tuple[dict[str, int], dict[str, str]]:
+        """The stored level index and comment per criterion key."""
+        levels = {s.criterion_key: s.level_index for s in self.scores if s.level_index is not None}
+        return levels, {s.criterion_key: s.comment for s in self.scores}
+
 
 class CriterionScore(db.Model):
     """The level chosen and the comment written for one rubric criterion of a submission."""

@@ -46,12 +46,6 @@ def _submission_or_404(submission_id: int) -> Submission:
     return submission
 
 
-def _saved_values(submission: Submission) -> tuple[dict[str, int], dict[str, str]]:
-    levels = {s.criterion_key: s.level_index for s in submission.scores if s.level_index is not None}
-    comments = {s.criterion_key: s.comment for s in submission.scores}
-    return levels, comments
-
-
 @bp.get("/roleplays")
 @login_required
 def library():
@@ -163,13 +157,11 @@ def _feedback(submission: Submission) -> dict[str, Any] | None:
     """Per-criterion levels and comments of a graded submission (None before grading)."""
     if submission.status != "graded" or submission.rubric_version is None:
         return None
-    levels, comments = _saved_values(submission)
-    rows = []
-    for criterion in scoring.criteria(submission.rubric_version.definition):
-        index = levels.get(criterion["key"])
-        level = criterion["levels"][index] if index is not None else None
-        rows.append({"criterion": criterion, "level": level, "comment": comments.get(criterion["key"], "")})
-    return {"rows": rows, "pass_mark": scoring.pass_mark(submission.max_points or 0, submission.pass_percent or 0)}
+    levels, comments = submission.chosen()
+    return {
+        "rows": scoring.feedback_rows(submission.rubric_version.definition, levels, comments),
+        "pass_mark": scoring.pass_mark(submission.max_points or 0, submission.pass_percent or 0),
+    }
 
 
 @bp.get("/submissions/<int:submission_id>")
@@ -257,7 +249,7 @@ def _render_grading(
 ):
     definition = item.rubric_version.definition
     detections = assistant.detect(item.response_text)
-    saved_levels, saved_comments = _saved_values(item) if conflict else ({}, {})
+    saved_levels, saved_comments = item.chosen() if conflict else ({}, {})
     return render_template(
         "roleplay/grade.html",
         submission=item,
@@ -284,7 +276,7 @@ def _render_grading(
 def grade(submission_id: int):
     """The grading page: card, response, audio, rubric levels, comments, assistant, history."""
     item = _gradable_or_404(submission_id)
-    levels, comments = _saved_values(item)
+    levels, comments = item.chosen()
     form = GradeForm(version=item.version_id, overall=item.overall_comment)
     return _render_grading(item, form, levels, comments)
 
@@ -335,8 +327,15 @@ def grade_post(submission_id: int):
     if action == "return":
         flash(_("已退回给 %(name)s 修改。", name=item.trainee.name), "success")
     else:
-        flash(_("已评分：%(name)s，%(total)d / %(max)d 分。", name=item.trainee.name, total=item.total,
-                max=item.max_points), "success")
+        flash(
+            _(
+                "已评分：%(name)s，%(total)d / %(max)d 分。",
+                name=item.trainee.name,
+                total=item.total,
+                max=item.max_points,
+            ),
+            "success",
+        )
     return redirect(url_for("roleplay.queue"))
 
 
@@ -357,7 +356,7 @@ def grade_autosave(submission_id: int):
     except services.RoleplayError as error:
         return jsonify(errors=[str(error)]), 400
     definition = saved.rubric_version.definition
-    levels, _comments = _saved_values(saved)
+    levels, _comments = saved.chosen()
     return jsonify(version=saved.version_id, total=scoring.total(definition, levels), status=saved.status)
 
 
@@ -415,4 +414,3 @@ def read_all():
     services.mark_all_read(current_user)
     flash(_("已全部标为已读。"), "success")
     return redirect(url_for("roleplay.notifications"))
-

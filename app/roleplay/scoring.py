@@ -56,3 +56,18 @@ def parse_levels(definition: dict[str, Any], raw: dict[str, Any]) -> tuple[dict[
         else:
             bad.append(criterion["key"])
     return levels, bad
+
+
+def feedback_rows(definition: dict[str, Any], levels: dict[str, int], comments: dict[str, str]) -> list[dict[str, Any]]:
+    """Each criterion with the chosen level (or None) and the grader's comment."""
+    rows = []
+    for criterion in criteria(definition):
+        index = levels.get(criterion["key"])
+        rows.append(
+            {
+                "criterion": criterion,
+                "level": criterion["levels"][index] if index is not None else None,
+                "comment": comments.get(criterion["key"], ""),
+            }
+        )
+    return rows

@@ -249,7 +249,10 @@ def save_grading(
     now = utcnow()
     points = scoring.total(definition, chosen)
     details: dict[str, Any] = {
-        "levels": chosen, "comments": cleaned, "overall": overall_text, "total": points,
+        "levels": chosen,
+        "comments": cleaned,
+        "overall": overall_text,
+        "total": points,
         "rubric_version_id": version.id,
     }
     try:

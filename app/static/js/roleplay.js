@@ -16,13 +16,13 @@
   }
 
   function setupRecorder(form) {
-    const box = form.querySelector(".rp-recorder");
+    const box = form.querySelector(".rpl-recorder");
     const input = form.querySelector("input[type=file][name=audio]");
     if (!box || !input || !window.MediaRecorder || !navigator.mediaDevices || !window.DataTransfer) return;
-    const start = box.querySelector(".rp-record");
-    const stop = box.querySelector(".rp-stop");
-    const status = box.querySelector(".rp-record-status");
-    const preview = box.querySelector(".rp-preview");
+    const start = box.querySelector(".rpl-record");
+    const stop = box.querySelector(".rpl-stop");
+    const status = box.querySelector(".rpl-record-status");
+    const preview = box.querySelector(".rpl-preview");
     const labels = box.dataset;
     let recorder = null;
     let chunks = [];
@@ -71,9 +71,9 @@
 
   function setupGrading(form) {
     const passMark = Number(form.dataset.pass);
-    const totalEl = form.querySelector(".rp-total-value");
-    const verdictEl = form.querySelector(".rp-verdict");
-    const statusEl = form.querySelector(".rp-autosave-status");
+    const totalEl = form.querySelector(".rpl-total-value");
+    const verdictEl = form.querySelector(".rpl-verdict");
+    const statusEl = form.querySelector(".rpl-autosave-status");
     const versionEl = form.querySelector("input[name=version]");
     const criteria = new Set(Array.from(form.querySelectorAll("input[type=radio][name^='level-']"), (r) => r.name));
     const url = form.dataset.autosave;
@@ -133,6 +133,6 @@
     recompute();
   }
 
-  document.querySelectorAll(".rp-response-form").forEach(setupRecorder);
-  document.querySelectorAll(".rp-grade-form").forEach(setupGrading);
+  document.querySelectorAll(".rpl-response-form").forEach(setupRecorder);
+  document.querySelectorAll(".rpl-grade-form").forEach(setupGrading);
 })();

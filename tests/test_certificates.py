@@ -1,0 +1,83 @@
+"""Certificates: issued on completion, a one-page PDF with Chinese text, and public verification."""
+
+from __future__ import annotations
+
+import base64
+import re
+import zlib
+
+import pytest
+from sqlalchemy import select
+
+from app.accounts.models import User
+from app.completion.models import Certificate
+from app.completion.services import new_code, normalise_code
+from app.extensions import db
+from tests import factories
+from tests.test_completion import finish_course
+
+
+@pytest.fixture
+def certificate(app, make_user):
+    """A trainee who finished demo-course, and their certificate."""
+    trainee = make_user("t1", roles=["trainee"], cohort="c1", name="张小红")
+    grader = make_user("teacher", roles=["instructor"], cohort="c1")
+    factories.assign(cohort="c1")
+    finish_course(app, trainee, grader)
+    return db.session.scalar(select(Certificate).where(Certificate.user_id == trainee.id))
+
+
+def test_codes_are_random_and_forgiving_to_type():
+    codes = {new_code() for _ in range(200)}
+    assert len(codes) == 200
+    assert all(re.fullmatch(r"([A-HJ-NP-Z2-9]{4}-){3}[A-HJ-NP-Z2-9]{4}", c) for c in codes)
+    assert normalise_code(" k7qm 3xtr-9hwa plc2 ") == "K7QM-3XTR-9HWA-PLC2"
+
+
+def pdf_text(pdf: bytes) -> str:
+    """The text drawn with the CID font (UTF-16BE strings in ASCII85+Flate content streams)."""
+    out = []
+    for match in re.finditer(rb"/ASCII85Decode /FlateDecode \].*?stream\r?\n(.*?)endstream", pdf, re.S):
+        content = zlib.decompress(base64.a85decode(match.group(1).strip(), adobe=True))
+        for literal in re.findall(rb"/F2 [\d.]+ Tf [\d.]+ TL \(((?:\\.|[^\\)])*)\) Tj", content, re.S):
+            raw = re.sub(rb"\\([0-7]{1,3}|.)", lambda m: bytes([int(m.group(1), 8)]) if m.group(1).isdigit()
+                         else {b"n": b"\n", b"r": b"\r", b"t": b"\t"}.get(m.group(1), m.group(1)), literal)
+            out.append(raw.decode("utf-16-be"))
+    return "\n".join(out)
+
+
+def test_pdf_is_one_page_with_chinese_text(client, login_as, certificate):
+    login_as(db.session.get(User, certificate.user_id))
+    response = client.get(f"/certificates/{certificate.id}.pdf")
+    assert response.status_code == 200
+    assert response.mimetype == "application/pdf"
+    pdf = response.get_data()
+    assert pdf.startswith(b"%PDF-")
+    assert b"/Count 1" in pdf and len(re.findall(rb"/Type /Page\b(?!s)", pdf)) == 1
+    assert b"/BaseFont /STSong-Light" in pdf and b"/Encoding /UniGB-UCS2-H" in pdf
+    text = pdf_text(pdf)
+    assert "结 业 证 书" in text and "张小红" in text and "《测试课程》" in text
+    assert f"证书编号：{certificate.code}" in text
+    assert f"/verify/{certificate.code}" in text
+
+
+def test_verification_shows_only_name_course_and_date(client, certificate):
+    page = client.get(f"/verify/{certificate.code.lower().replace('-', '')}").get_data(as_text=True)
+    assert "这是一张有效的结业证书" in page
+    assert "张小红" in page and "测试课程" in page
+    assert "t1" not in page  # no username, department, scores
+    by_form = client.get("/verify", query_string={"code": certificate.code})
+    assert by_form.status_code == 200 and "张小红" in by_form.get_data(as_text=True)
+
+
+def test_unknown_code_is_404_and_says_so(client, certificate):
+    response = client.get("/verify/ZZZZ-ZZZZ-ZZZZ-ZZZZ")
+    assert response.status_code == 404
+    assert "没有找到编号为 ZZZZ-ZZZZ-ZZZZ-ZZZZ 的证书" in response.get_data(as_text=True)
+
+
+def test_certificate_keeps_the_name_it_was_issued_with(client, certificate):
+    user = db.session.get(User, certificate.user_id)
+    user.name = "改名后"
+    db.session.commit()
+    assert "张小红" in client.get(f"/verify/{certificate.code}").get_data(as_text=True)
