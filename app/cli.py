@@ -126,9 +126,16 @@ def users_create(
 
 
 @click.command("demo")
-def demo() -> None:
+@click.option(
+    "--size",
+    type=click.Choice(["S", "M", "L", "XL"], case_sensitive=False),
+    default=None,
+    help="Also generate a data set of 100 / 1,000 / 10,000 / 50,000 trainees with their history.",
+)
+def demo(size: str | None) -> None:
     """Create or upgrade the database, load content, create demo accounts and the demo cohort."""
     from app import demo as demo_data
+    from app.demo_data import DemoDataError, generate_size
 
     upgrade()
     summary = load_content_or_fail(_content_root())
@@ -137,6 +144,12 @@ def demo() -> None:
     click.echo("\nDemo accounts (username / password):")
     for username, password, roles in accounts:
         click.echo(f"  {username:<12} {password:<16} {roles}")
+    if size:
+        click.echo(f"\nGenerating data set {size.upper()} …")
+        try:
+            click.echo(generate_size(size).summary())
+        except DemoDataError as error:
+            raise click.ClickException(str(error)) from error
     click.echo("\nStart the server:  .venv/bin/flask --app wsgi run   then open http://127.0.0.1:5000")
 
 

@@ -3,13 +3,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 pot=$(mktemp --suffix=.pot)
-.venv/bin/pybabel extract -q -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output -o "$pot" .
+.venv/bin/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output -o "$pot" .
 for locale in en zh_CN; do
   if [ -f "app/translations/$locale/LC_MESSAGES/messages.po" ]; then
-    .venv/bin/pybabel update -q --no-fuzzy-matching -i "$pot" -d app/translations -l "$locale"
+    .venv/bin/pybabel -q update --no-fuzzy-matching -i "$pot" -d app/translations -l "$locale"
   else
-    .venv/bin/pybabel init -q -i "$pot" -d app/translations -l "$locale"
+    .venv/bin/pybabel -q init -i "$pot" -d app/translations -l "$locale"
   fi
 done
-.venv/bin/pybabel compile -q -d app/translations --use-fuzzy 2>/dev/null || .venv/bin/pybabel compile -q -d app/translations
+.venv/bin/pybabel -q compile -d app/translations
 rm -f "$pot"

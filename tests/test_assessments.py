@@ -464,3 +464,56 @@ def test_csrf_is_required_for_starting_and_autosaving(app, client, trainee):
         app.config["WTF_CSRF_ENABLED"] = False
     assert saved(attempt_id) == {}
     assert db.session.scalar(select(func.count(Attempt.id))) == 1
+
+
+SCALED_QUIZ = """\
+title: 分项自评
+kind: self-assessment
+instructions: 按实际情况作答。
+questions:
+  - {id: a1, type: agree-disagree, text: 我会主动问候客户, scale: warmth,
+     options: [{key: Y, text: 与自己一致, score: 1}, {key: N, text: 与自己不一致, score: 0}]}
+  - {id: a2, type: agree-disagree, text: 我常常打断客户, scale: warmth, reverse: true,
+     options: [{key: Y, text: 与自己一致, score: 1}, {key: N, text: 与自己不一致, score: 0}]}
+  - {id: b1, type: single, text: 遇到投诉时我会, scale: calm,
+     options: [{key: A, text: 先安抚情绪, score: 2}, {key: B, text: 先解释原因, score: 0}]}
+bands:
+  - {key: low, min: 0, max: 2, title: 有待提高, text: 多练习。}
+  - {key: high, min: 3, max: 4, title: 表现良好, text: 继续保持。}
+scales:
+  warmth:
+    title: 亲和力
+    bands:
+      - {key: cold, min: 0, max: 1, title: 偏冷淡, text: 多一些主动。}
+      - {key: warm, min: 2, max: 2, title: 很温暖, text: 客户感到被重视。}
+  calm:
+    title: 冷静
+    bands:
+      - {key: rash, min: 0, max: 1, title: 易急躁, text: 先处理心情。}
+      - {key: steady, min: 2, max: 2, title: 很沉着, text: 保持。}
+"""
+
+
+@pytest.mark.parametrize(
+    ("answers", "total", "band", "warmth", "warmth_title"),
+    [
+        ({"a1": "Y", "a2": "N", "b1": "A"}, 4, "high", 2, "很温暖"),  # "N" on a reverse item earns the point
+        ({"a1": "Y", "a2": "Y", "b1": "A"}, 3, "high", 1, "偏冷淡"),
+        ({"a1": "N", "a2": "Y", "b1": "B"}, 0, "low", 0, "偏冷淡"),
+    ],
+)
+def test_sub_scales_and_reverse_items_are_scored_and_shown(client, login_as, tmp_path, answers, total, band, warmth,
+                                                           warmth_title):
+    content = tmp_path / "content"
+    shutil.copytree(TEST_CONTENT, content)
+    (content / "quizzes" / "demo-scales.yaml").write_text(SCALED_QUIZ, encoding="utf-8")
+    factories.load_content(content)
+    login_as("trainee")
+    attempt = take(client, "demo-scales", answers)
+    assert (attempt.score, attempt.max_score, attempt.band_key) == (total, 4, band)
+    assert attempt.scale_results["warmth"] == {"total": warmth, "min": 0, "max": 2,
+                                               "band_key": "warm" if warmth == 2 else "cold"}
+    page = client.get(f"/attempts/{attempt.id}").get_data(as_text=True)
+    scale = page[page.index('data-scale="warmth"'):]
+    assert f"亲和力：{warmth} 分" in scale and warmth_title in scale
+    assert 'data-scale="calm"' in page

@@ -266,7 +266,7 @@ def test_completion_recompute_command(runner, trainee):
     read_all(trainee)
     result = runner.invoke(args=["completion", "recompute"])
     assert result.exit_code == 0
-    assert "Recomputed 1" in result.output
+    assert "Recomputed completion for 1 person" in result.output
 
 
 # The checklist on the trainee's course page ---------------------------------------------------------
@@ -398,3 +398,18 @@ def test_reminders_send_command_is_repeatable(runner, make_user):
     second = runner.invoke(args=["reminders", "send"])
     assert first.exit_code == 0 and "1 in-app" in first.output
     assert second.exit_code == 0 and "0 in-app" in second.output
+
+
+def test_a_failing_mail_server_leaves_the_in_app_reminders(app, runner, make_user, monkeypatch):
+    user = make_user("soon", roles=["trainee"], email="soon@example.com")
+    factories.assign(user=user, due_date=date.today())
+
+    def refuse(*args, **kwargs):
+        raise ConnectionRefusedError("connection refused")
+
+    monkeypatch.setattr(smtplib, "SMTP", refuse)
+    monkeypatch.setitem(app.config, "SMTP_HOST", "mail.test")
+    result = runner.invoke(args=["reminders", "send"])
+    assert result.exit_code == 0
+    assert "1 in-app, 0 e-mail" in result.output and "E-mail failed: connection refused" in result.output
+    assert db.session.scalar(select(func.count()).select_from(ReminderLog)) == 1

@@ -218,3 +218,13 @@ def test_import_without_csrf_token_fails(app, client, login_as):
     assert "导入预览" not in first.get_data(as_text=True)
     assert second.status_code == 400
     assert counts()[0] == 1
+
+
+def test_a_change_between_preview_and_apply_writes_nothing(app, make_user):
+    preview = importer.preview(GOOD.encode())
+    assert preview.ok
+    make_user("s1004", roles=["trainee"])  # someone takes a username the file needs
+    before = counts()
+    with pytest.raises(importer.StaffFileError, match="1 行存在问题"):  # checked again before writing
+        importer.apply(GOOD.encode())
+    assert counts() == before

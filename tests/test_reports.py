@@ -99,6 +99,7 @@ def test_dashboard_shows_rates_overdue_and_rows(client, login_as, progressed):
         ("status=overdue", {"刘明", "陈静"}),
         ("q=A002", {"刘明"}),
         ("q=陈", {"陈静"}),
+        ("q=%25", set()),  # a literal %, not a wildcard
         ("due_before=2000-01-01", set()),
         ("status=bogus&q=", {"张小红", "刘明", "陈静"}),
     ],
@@ -350,3 +351,36 @@ def test_assignment_post_without_csrf_token_fails(app, client, login_as):
     finally:
         app.config["WTF_CSRF_ENABLED"] = False
     assert response.status_code == 400
+
+
+def _synthetic_rows(count: int):
+    from app.reports.queries import ReportRow
+
+    items = [{"kind": "module", "slug": f"m{j}", "state": "todo", "score": None, "max": None} for j in range(8)]
+    for n in range(count):
+        yield ReportRow(n, f"E{n:05d}", f"学员{n}", f"u{n}", "呼叫中心", 1, "客户服务基础", YESTERDAY,
+                        "in_progress", None, 0, 8, items)
+
+
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+def test_export_memory_does_not_grow_with_the_number_of_rows(app, kind):
+    import tracemalloc
+
+    from app.reports.queries import Catalogue
+
+    catalogue = Catalogue([], {})
+
+    def peak(count: int) -> int:
+        tracemalloc.start()
+        try:
+            if kind == "csv":
+                for _chunk in exports.csv_chunks(_synthetic_rows(count), catalogue):
+                    pass
+            else:
+                exports.xlsx_file(_synthetic_rows(count), catalogue).close()
+            return tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+
+    small, large = peak(1_000), peak(5_000)
+    assert large < small * 1.5

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from app.accounts import services
 from app.accounts.auth import normalise_username
@@ -345,6 +346,12 @@ def apply(data: bytes) -> ImportResult:
                 db.session.flush()
                 services.add_member(services.get_or_create_cohort(row.cohort), user, _member_role(row.roles), commit=False)
         db.session.commit()
+    except services.AccountError as error:  # the data changed since the preview
+        db.session.rollback()
+        raise StaffFileError(str(_l("导入失败，未写入任何数据：%(error)s", error=error))) from error
+    except IntegrityError as error:  # a concurrent import created the same people
+        db.session.rollback()
+        raise StaffFileError(str(_l("有人同时导入了相同的人员，未写入任何数据，请重新上传预览。"))) from error
     except Exception:
         db.session.rollback()
         raise

@@ -17,6 +17,8 @@ def reminders_send() -> None:
 
     sent = reminders.send()
     click.echo(f"Reminders sent: {sent.notifications} in-app, {sent.emails} e-mail.")
+    if sent.email_error:
+        click.echo(f"E-mail failed: {sent.email_error}", err=True)
 
 
 @completion_cli.command("recompute")
@@ -24,7 +26,7 @@ def completion_recompute() -> None:
     """Recompute every completion record (run after a content load that changed completion rules)."""
     from app.completion import services
 
-    click.echo(f"Recomputed {services.recompute_all()} completion record(s).")
+    click.echo(f"Recomputed completion for {services.recompute_all()} person(s).")
 
 
 def init_app(app: Flask) -> None:

@@ -24,8 +24,15 @@ def on_submission_graded(sender: Any, *, user_id: int, card_id: int, **_: Any) -
     services.recompute_requiring(user_id, "roleplay", card_id)
 
 
+def on_content_loaded(report: Any, **_: Any) -> None:
+    """Content changed (completion rules, modules, quizzes or cards may differ): recompute everyone."""
+    if report.changed:
+        services.recompute_all()
+
+
 def connect() -> None:
     """Connect the listeners (idempotent: blinker keeps one connection per receiver)."""
     signal("module-completed").connect(on_module_completed)
     signal("attempt-scored").connect(on_attempt_scored)
     signal("submission-graded").connect(on_submission_graded)
+    signal("content-loaded").connect(on_content_loaded)

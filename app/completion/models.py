@@ -12,7 +12,6 @@ from app.accounts.models import User
 from app.core.time import utcnow
 from app.extensions import db
 
-STATUSES = ("not_started", "in_progress", "complete")
 ITEM_KINDS = ("module", "quiz", "roleplay")
 
 

@@ -3,11 +3,13 @@
 A reminder is one (person, course, kind, due date): *due_soon* once the due date is at most
 ``DUE_SOON_DAYS`` days away, *overdue* once it has passed, and only while the course is not complete.
 Each is recorded in ReminderLog before anything is sent, so a second run sends nothing again and a
-changed due date earns new reminders.
+changed due date earns new reminders. E-mail is best effort: when the SMTP server fails, the in-app
+reminders stand and the failure is reported (those e-mails are not retried).
 """
 
 from __future__ import annotations
 
+import smtplib
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -32,6 +34,7 @@ class Sent:
 
     notifications: int = 0
     emails: int = 0
+    email_error: str | None = None
 
 
 def due(today: date) -> list[tuple]:
@@ -91,5 +94,8 @@ def send(today: date | None = None) -> Sent:
                 emails.append((email, _("客服学院学习提醒"), notice.message))
     settings = notices.smtp_settings()
     if settings:
-        sent.emails = notices.send_email(settings, emails)
+        try:
+            sent.emails = notices.send_email(settings, emails)
+        except (OSError, smtplib.SMTPException) as error:  # in-app reminders stand; e-mail is best effort
+            sent.email_error = str(error)
     return sent

@@ -130,11 +130,6 @@ def _by_slug(model: type, slugs: set[str]) -> dict:
     return {row.slug: row for row in rows}
 
 
-def titles(reqs: dict[int, list[Requirement]]) -> dict[tuple[int, str, str], str]:
-    """Map (course id, kind, slug) to the requirement's title."""
-    return {(cid, r.kind, r.slug): r.title for cid, items in reqs.items() for r in items}
-
-
 def evaluate(user_id: int, courses: Iterable[Course]) -> dict[int, Checklist]:
     """One person's checklist for each course, computed from the records (a fixed number of queries)."""
     courses = list(courses)

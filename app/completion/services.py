@@ -127,7 +127,7 @@ def recompute_requiring(user_id: int, kind: str, ref_id: int) -> dict:
 
 
 def recompute_all() -> int:
-    """Recompute everyone with any learning activity (after a content load changed the rules); return how many."""
+    """Recompute everyone with any learning activity (after a content load changed the rules); return how many people."""
     active = union(
         select(CourseCompletion.user_id),
         select(ModuleProgress.user_id),

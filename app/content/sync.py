@@ -7,6 +7,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from blinker import signal
 from sqlalchemy import select
 
 from app.assessments.models import Quiz, QuizVersion
@@ -17,6 +18,9 @@ from app.learning.models import Course, Module
 from app.roleplay.models import RoleplayCard, Rubric, RubricVersion
 
 
+content_loaded = signal("content-loaded")
+
+
 @dataclass
 class SyncReport:
     """Counts of what a load changed."""
@@ -24,6 +28,11 @@ class SyncReport:
     created: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
     archived: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        """Whether the load changed anything."""
+        return bool(self.created or self.updated or self.archived)
 
     def summary(self) -> str:
         """One line for the CLI."""
@@ -69,6 +78,7 @@ def sync(content: Content) -> SyncReport:
     except Exception:
         db.session.rollback()
         raise
+    content_loaded.send(report)
     return report
 
 

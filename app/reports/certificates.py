@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import io
 
+from flask_babel import format_date
+from flask_babel import gettext as _
 from reportlab.graphics import renderPDF
 from reportlab.graphics.barcode.qr import QrCodeWidget
 from reportlab.graphics.shapes import Drawing
@@ -42,8 +44,8 @@ def certificate_pdf(cert: Certificate, verify_url: str) -> bytes:
     buffer = io.BytesIO()
     width, height = landscape(A4)
     pdf = canvas.Canvas(buffer, pagesize=(width, height), pageCompression=1)
-    pdf.setTitle(f"结业证书 {cert.recipient_name} {cert.course_title}")
-    pdf.setAuthor("客服学院")
+    pdf.setTitle(_("结业证书 %(name)s %(course)s", name=cert.recipient_name, course=cert.course_title))
+    pdf.setAuthor(_("客服学院"))
 
     pdf.setStrokeColor(BRAND)
     pdf.setLineWidth(6)
@@ -54,31 +56,30 @@ def certificate_pdf(cert: Certificate, verify_url: str) -> bytes:
     centre = width / 2
     pdf.setFillColor(BRAND)
     pdf.setFont(font, 20)
-    pdf.drawCentredString(centre, height - 100, "客服学院")
+    pdf.drawCentredString(centre, height - 100, _("客服学院"))
     pdf.setFont(font, 44)
-    pdf.drawCentredString(centre, height - 165, "结 业 证 书")
+    pdf.drawCentredString(centre, height - 165, _("结 业 证 书"))
 
     pdf.setFillColor(HexColor("#222222"))
     pdf.setFont(font, 16)
-    pdf.drawCentredString(centre, height - 225, "兹证明")
+    pdf.drawCentredString(centre, height - 225, _("兹证明"))
     size = _fit(cert.recipient_name, 34, width - 200)
     pdf.setFont(font, size)
     pdf.drawCentredString(centre, height - 275, cert.recipient_name)
     pdf.setFont(font, 16)
-    pdf.drawCentredString(centre, height - 320, "已完成课程")
-    title = f"《{cert.course_title}》"
+    pdf.drawCentredString(centre, height - 320, _("已完成课程"))
+    title = _("《%(course)s》", course=cert.course_title)
     pdf.setFont(font, _fit(title, 26, width - 160))
     pdf.drawCentredString(centre, height - 362, title)
     pdf.setFont(font, 16)
-    pdf.drawCentredString(centre, height - 402, "的全部学习与考核要求，特发此证。")
+    pdf.drawCentredString(centre, height - 402, _("的全部学习与考核要求，特发此证。"))
 
-    issued = cert.issued_at
     pdf.setFont(font, 14)
-    pdf.drawString(90, 110, f"颁发日期：{issued.year} 年 {issued.month} 月 {issued.day} 日")
-    pdf.drawString(90, 86, f"证书编号：{cert.code}")
+    pdf.drawString(90, 110, _("颁发日期：%(date)s", date=format_date(cert.issued_at, "long")))
+    pdf.drawString(90, 86, _("证书编号：%(code)s", code=cert.code))
     pdf.setFont(font, 10)
     pdf.setFillColor(HexColor("#555555"))
-    pdf.drawString(90, 64, f"验证网址：{verify_url}")
+    pdf.drawString(90, 64, _("验证网址：%(url)s", url=verify_url))
 
     qr = QrCodeWidget(verify_url)
     x0, y0, x1, y1 = qr.getBounds()

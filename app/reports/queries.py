@@ -124,8 +124,9 @@ def _select(e: Any, filters: Filters, scope: Select | None, columns: list[Any]) 
     if filters.due_before:
         query = query.where(e.c.due_date <= filters.due_before)
     if filters.q:
-        like = f"%{filters.q}%"
-        query = query.where(or_(User.name.ilike(like), User.employee_no.ilike(like), User.username.ilike(like)))
+        query = query.where(
+            or_(*(column.icontains(filters.q, autoescape=True) for column in (User.name, User.employee_no, User.username)))
+        )
     return query
 
 
