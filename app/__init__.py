@@ -46,7 +46,7 @@ def register_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     from app.accounts import auth
 
-    auth.init_login(login_manager)
+    auth.init_login(app, login_manager)
 
 
 def register_blueprints(app: Flask) -> None:

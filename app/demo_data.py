@@ -10,7 +10,8 @@ history — the same rows ``flask completion recompute`` would write.
 Rows go in with SQLAlchemy Core ``insert()`` executemany in batches, in one transaction: a run adds
 the whole data set or nothing. Every generated account has the password :data:`PASSWORD`, hashed
 once. The random seed is fixed per size, so a size always makes the same people and history (dates
-are relative to the day it runs). Generating a size that is already in the database does nothing
+are relative to the day it runs; certificate codes are secret and random, as the completion room
+makes them). Generating a size that is already in the database does nothing
 and says so; it is recognised by its first trainee, ``<size>-t00001``.
 """
 
@@ -34,7 +35,7 @@ from app.assessments.services import make_order, score
 from app.completion import notices
 from app.completion.models import Certificate, CourseCompletion, Waiver
 from app.completion.rules import SATISFIED, Item, Requirement, requirements, status_of
-from app.completion.services import CODE_ALPHABET
+from app.completion.services import new_code
 from app.core.time import utcnow
 from app.extensions import db
 from app.learning.models import Assignment, Course, Module, ModuleProgress
@@ -364,8 +365,9 @@ class _Generator:
             select(Assignment.department_id).where(Assignment.course_id == first, Assignment.department_id.in_(departments))
         ))
         for department_id in departments:
+            due = self.rng.randint(-20, 40)  # drawn either way, so the seed gives the same history
             if department_id not in done:
-                self._assignment(first, department_id=department_id, due=self.rng.randint(-20, 40))
+                self._assignment(first, department_id=department_id, due=due)
         return {department_id: {first} for department_id in departments}
 
     def _cohort_assignments(self, cohort_id: int) -> list[int]:
@@ -586,10 +588,8 @@ class _Generator:
                 items=[item.stored() for item, _, _ in found], completed_at=completed_at, updated_at=max(moments),
             )
             if completed_at is not None:
-                code = "".join(self.rng.choices(CODE_ALPHABET, k=16))
-                self.writer.add(Certificate, code="-".join(code[i : i + 4] for i in range(0, 16, 4)),
-                                user_id=person.id, course_id=course.id, recipient_name=person.name,
-                                course_title=course.title, issued_at=completed_at)
+                self.writer.add(Certificate, code=new_code(), user_id=person.id, course_id=course.id,
+                                recipient_name=person.name, course_title=course.title, issued_at=completed_at)
                 self.writer.add(Notification, user_id=person.id, kind=notices.COMPLETED,
                                 params={"course": course.title},
                                 url=notices.path_for("learning.course", slug=course.slug),

@@ -32,11 +32,13 @@ def make_config(**overrides) -> dict:
 def _schema_app(tmp_path_factory) -> Iterator[Flask]:
     app = create_app(make_config(UPLOAD_DIR=str(tmp_path_factory.mktemp("uploads"))))
 
-    @app.before_request
     def _fresh_globals() -> None:
         # Tests hold one app context open, which Flask reuses for every request; give each request
-        # a fresh ``g`` (cached current_user, locale, CSRF token) as a real server would.
+        # a fresh ``g`` (cached current_user, locale, CSRF token) as a real server would, before
+        # any other hook reads it.
         g.__dict__.clear()
+
+    app.before_request_funcs.setdefault(None, []).insert(0, _fresh_globals)
 
     with app.app_context():
         db.drop_all()

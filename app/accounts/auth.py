@@ -1,17 +1,22 @@
-"""Session loading and sign-in throttling."""
+"""Server-side sign-in sessions and sign-in throttling."""
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 from datetime import timedelta
 
-from flask import current_app
+from flask import Flask, current_app, g, request, session
 from flask_babel import lazy_gettext as _l
-from flask_login import LoginManager
-from sqlalchemy import func, or_, select
+from flask_login import LoginManager, current_user, login_user, logout_user
+from sqlalchemy import delete, func, or_, select, update
 
-from app.accounts.models import LoginFailure, User
+from app.accounts.models import LoginFailure, User, UserSession
 from app.core.time import utcnow
 from app.extensions import db
+
+SESSION_KEY = "sid"
+TOUCH_EVERY = timedelta(minutes=5)
 
 
 def normalise_username(username: str) -> str:
@@ -19,8 +24,12 @@ def normalise_username(username: str) -> str:
     return "".join(username.split()).lower()
 
 
-def init_login(manager: LoginManager) -> None:
-    """Configure Flask-Login: a session names a user id and a session version."""
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def init_login(app: Flask, manager: LoginManager) -> None:
+    """Configure Flask-Login: the cookie names a user, a session version and a server-side session."""
     manager.login_view = "accounts.login"
     manager.login_message = _l("请先登录。")
     manager.login_message_category = "warning"
@@ -32,10 +41,71 @@ def init_login(manager: LoginManager) -> None:
             user_id, version = (int(part) for part in session_id.split(":", 1))
         except ValueError:
             return None
-        user = db.session.get(User, user_id)
-        if user is None or not user.active or user.session_version != version:
+        secret = session.get(SESSION_KEY)
+        if not isinstance(secret, str):
             return None
-        return user
+        row = db.session.execute(
+            select(User, UserSession)
+            .join(UserSession, UserSession.user_id == User.id)
+            .where(User.id == user_id, UserSession.id == _hash(secret))
+        ).first()
+        if row is None or not row.User.active or row.User.session_version != version or not _live(row.UserSession):
+            return None
+        g.user_session = row.UserSession
+        return row.User
+
+    @app.before_request
+    def touch_session() -> None:
+        # Load the user before the view runs, so the occasional last_seen write commits nothing else.
+        if request.endpoint != "static" and current_user.is_authenticated:
+            live = g.user_session
+            if utcnow() - live.last_seen > TOUCH_EVERY:
+                live.last_seen = utcnow()
+                db.session.commit()
+
+
+def _live(row: UserSession) -> bool:
+    """Whether a session is neither revoked, nor too old, nor idle too long."""
+    now = utcnow()
+    return (
+        row.revoked_at is None
+        and now - row.created_at < current_app.permanent_session_lifetime
+        and now - row.last_seen < timedelta(minutes=current_app.config["SESSION_IDLE_MINUTES"])
+    )
+
+
+def start_session(user: User, address: str) -> None:
+    """Sign the user in with a new server-side session and fresh cookie contents (keeps the language)."""
+    locale = session.get("locale")
+    session.clear()
+    if locale and not user.locale:
+        session["locale"] = locale
+    cutoff = utcnow() - current_app.permanent_session_lifetime
+    db.session.execute(
+        delete(UserSession).where(
+            UserSession.user_id == user.id, or_(UserSession.revoked_at.is_not(None), UserSession.created_at < cutoff)
+        )
+    )
+    secret = secrets.token_urlsafe(32)
+    g.user_session = UserSession(id=_hash(secret), user_id=user.id, address=address[:64])
+    db.session.add(g.user_session)
+    db.session.commit()
+    session[SESSION_KEY] = secret
+    login_user(user)
+
+
+def end_session() -> None:
+    """Revoke this browser's server-side session and sign out (a copied cookie stops working)."""
+    secret = session.get(SESSION_KEY)
+    if isinstance(secret, str):
+        db.session.execute(
+            update(UserSession)
+            .where(UserSession.id == _hash(secret), UserSession.revoked_at.is_(None))
+            .values(revoked_at=utcnow())
+        )
+        db.session.commit()
+    logout_user()
+    session.clear()
 
 
 def failures_since(username: str, address: str) -> tuple[int, int]:

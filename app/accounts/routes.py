@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required
 from sqlalchemy import or_, select
 
 from app.accounts import auth, services
@@ -43,11 +43,7 @@ def login():
     if form.validate_on_submit():
         user, error = auth.authenticate(form.username.data, form.password.data, client_address())
         if user:
-            locale = session.get("locale")
-            session.clear()
-            if locale and not user.locale:
-                session["locale"] = locale
-            login_user(user)
+            auth.start_session(user, client_address())
             return redirect(safe_next(request.args.get("next"), url_for("core.index")))
         flash(error, "danger")
         status = 429 if auth.is_throttled(form.username.data, client_address()) else 200
@@ -57,9 +53,8 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
-    """Sign out and clear the session."""
-    logout_user()
-    session.clear()
+    """Sign out: revoke the server-side session and clear the cookie."""
+    auth.end_session()
     flash(_("你已退出登录。"), "info")
     return redirect(url_for("accounts.login"))
 
@@ -75,7 +70,7 @@ def change_password():
         except services.AccountError as error:
             getattr(form, error.field or "new").errors.append(str(error))
         else:
-            login_user(current_user._get_current_object())
+            auth.start_session(current_user._get_current_object(), client_address())
             flash(_("密码已修改。"), "success")
             return redirect(url_for("core.index"))
     return render_template("accounts/password.html", form=form)

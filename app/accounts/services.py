@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from blinker import signal
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from app.accounts.auth import normalise_username
-from app.accounts.models import MEMBER_ROLES, ROLES, Cohort, CohortMember, Department, User, UserRole
+from app.accounts.models import MEMBER_ROLES, ROLES, Cohort, CohortMember, Department, User, UserRole, UserSession
 from app.accounts.passwords import password_problem
+from app.core.time import utcnow
 from app.extensions import db
 
-user_deactivated = signal("user-deactivated")
+sessions_ended = signal("sessions-ended")  # password changed or account deactivated
 
 
 class AccountError(ValueError):
@@ -136,10 +137,18 @@ def set_roles(user: User, roles: list[str] | set[str], *, commit: bool = True) -
         db.session.commit()
 
 
+def end_all_sessions(user: User) -> None:
+    """End every browser session and API token of the user (the caller commits)."""
+    user.session_version += 1
+    db.session.execute(
+        update(UserSession).where(UserSession.user_id == user.id, UserSession.revoked_at.is_(None)).values(revoked_at=utcnow())
+    )
+    sessions_ended.send(user)
+
+
 def _deactivate(user: User) -> None:
     user.active = False
-    user.session_version += 1
-    user_deactivated.send(user)
+    end_all_sessions(user)
 
 
 def deactivate_user(user: User) -> None:
@@ -158,7 +167,7 @@ def change_password(user: User, current: str, new: str) -> None:
     if current == new:
         raise AccountError(str(_l("新密码不能与当前密码相同。")), field="new")
     user.set_password(new)
-    user.session_version += 1
+    end_all_sessions(user)
     db.session.commit()
 
 
@@ -168,7 +177,7 @@ def set_password(user: User, new: str) -> None:
     if problem:
         raise AccountError(problem)
     user.set_password(new)
-    user.session_version += 1
+    end_all_sessions(user)
     db.session.commit()
 
 

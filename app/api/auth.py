@@ -11,10 +11,11 @@ from typing import Any
 
 from flask import current_app, g, jsonify, request
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from app.accounts import auth
 from app.accounts.models import User
+from app.accounts.services import sessions_ended
 from app.api import api_bp, describe, error
 from app.api.models import ApiToken
 from app.core.time import utcnow
@@ -47,6 +48,14 @@ def revoke_token(row: ApiToken) -> None:
     """Revoke a token now."""
     row.revoked_at = utcnow()
     db.session.commit()
+
+
+@sessions_ended.connect
+def revoke_user_tokens(user: User, **_: Any) -> None:
+    """A password change or deactivation also revokes the user's API tokens (the caller commits)."""
+    db.session.execute(
+        update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None)).values(revoked_at=utcnow())
+    )
 
 
 def _unauthorised(message: str):
