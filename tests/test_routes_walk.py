@@ -10,6 +10,8 @@ from __future__ import annotations
 import pytest
 from werkzeug.routing import Rule
 
+from app.api.auth import issue_token
+
 # Endpoints anyone may reach without signing in, and why.
 PUBLIC = {
     "static",  # CSS/JS
@@ -23,6 +25,17 @@ PUBLIC_PREFIXES = (
     "api.create_token",  # obtaining a token needs no token
     "reports.verify",  # certificate verification page is public by design
 )
+# Endpoints open to any signed-in user: each view checks the object itself (own work, an assigned
+# course, a taught cohort, a certificate of one's own or of someone HR follows).
+SIGNED_IN = {
+    "accounts.change_password", "accounts.logout",
+    "learning.dashboard", "learning.catalogue", "learning.course", "learning.module", "learning.complete",
+    "assessments.index", "assessments.quiz", "assessments.start", "assessments.take", "assessments.take_post",
+    "assessments.autosave", "assessments.result",
+    "roleplay.library", "roleplay.card", "roleplay.submission", "roleplay.audio",
+    "roleplay.notifications", "roleplay.open_notification", "roleplay.read_all",
+    "reports.transcript", "reports.certificate",
+}
 ROLES = ("trainee", "instructor", "hr", "admin")
 
 
@@ -92,3 +105,60 @@ def test_trainee_cannot_reach_staff_pages(app, client, login_as):
             if status not in (403, 404):
                 failures.append(f"GET {url} ({endpoint}) → {status}")
     assert not failures, "\n".join(failures)
+
+
+def required_roles(app, endpoint: str) -> tuple[str, ...] | None:
+    """The roles a view's ``role_required`` decorator allows (None when it has none)."""
+    return getattr(app.view_functions[endpoint], "required_roles", None)
+
+
+def test_every_route_is_classified(app):
+    """A new route must be public, token-checked (API), role-restricted, or listed as open to any signed-in user."""
+    unclassified = sorted(
+        {
+            endpoint
+            for endpoint, _method, _url in routes(app)
+            if not is_public(endpoint)
+            and not endpoint.startswith("api.")
+            and required_roles(app, endpoint) is None
+            and endpoint not in SIGNED_IN
+        }
+    )
+    assert not unclassified, "routes without a role check or a place in SIGNED_IN: " + ", ".join(unclassified)
+    assert {endpoint for endpoint, _method, _url in routes(app)} >= SIGNED_IN, "SIGNED_IN names a route that is gone"
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_role_restricted_routes_refuse_every_other_role(app, client, login_as, role):
+    login_as(role)
+    failures = []
+    checked = 0
+    for endpoint, method, url in routes(app):
+        allowed = required_roles(app, endpoint)
+        if allowed is None or role in allowed:
+            continue
+        checked += 1
+        status = client.open(url, method=method).status_code
+        if status != 403:
+            failures.append(f"{method} {url} ({endpoint}) → {status}, expected 403 for {role}")
+    assert checked > 5
+    assert not failures, "\n".join(failures)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_no_api_route_crashes_for_any_role_with_a_token(app, client, make_user, role):
+    user = make_user(f"api-{role}", roles=[role])
+    secret, _row = issue_token(user)
+    headers = {"Authorization": f"Bearer {secret}"}
+    failures = []
+    for endpoint, method, url in routes(app):
+        if not url.startswith("/api/") or endpoint == "api.delete_token":
+            continue
+        response = client.open(url, method=method, headers=headers, json={})
+        if response.status_code >= 500 or response.status_code == 401:
+            failures.append(f"{method} {url} ({endpoint}) → {response.status_code}")
+        if response.status_code >= 400:
+            assert response.is_json and response.get_json()["errors"], url
+    assert not failures, "\n".join(failures)
+    if role != "hr":
+        assert client.get("/api/v1/reports/completion", headers=headers).status_code == 403

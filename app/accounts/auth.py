@@ -80,10 +80,15 @@ def start_session(user: User, address: str) -> None:
     session.clear()
     if locale and not user.locale:
         session["locale"] = locale
-    cutoff = utcnow() - current_app.permanent_session_lifetime
-    db.session.execute(
+    now = utcnow()
+    db.session.execute(  # clear away this person's ended sessions
         delete(UserSession).where(
-            UserSession.user_id == user.id, or_(UserSession.revoked_at.is_not(None), UserSession.created_at < cutoff)
+            UserSession.user_id == user.id,
+            or_(
+                UserSession.revoked_at.is_not(None),
+                UserSession.created_at < now - current_app.permanent_session_lifetime,
+                UserSession.last_seen < now - timedelta(minutes=current_app.config["SESSION_IDLE_MINUTES"]),
+            ),
         )
     )
     secret = secrets.token_urlsafe(32)

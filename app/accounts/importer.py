@@ -28,6 +28,7 @@ from sqlalchemy.exc import IntegrityError
 from app.accounts import services
 from app.accounts.auth import normalise_username
 from app.accounts.models import Cohort, CohortMember, Department, User, UserRole
+from app.core import audit
 from app.extensions import db
 
 MAX_ROWS = 10_000
@@ -345,6 +346,7 @@ def apply(data: bytes) -> ImportResult:
             if row.cohort:
                 db.session.flush()
                 services.add_member(services.get_or_create_cohort(row.cohort), user, _member_role(row.roles), commit=False)
+        audit.record("staff.imported", None, {"created": len(created), "updated": checked.count("update"), "unchanged": checked.count("unchanged")})
         db.session.commit()
     except services.AccountError as error:  # the data changed since the preview
         db.session.rollback()

@@ -19,6 +19,7 @@ from app.accounts.forms import (
     UserForm,
 )
 from app.accounts.models import Cohort, CohortMember, Department, User
+from app.core.audit import ACTIONS, AuditEvent
 from app.core.decorators import role_required
 from app.core.pagination import paginate
 from app.core.routes import safe_next
@@ -278,3 +279,24 @@ def cohort_remove_member(cohort_id: int, member_id: int):
         services.remove_member(member)
         flash(_("已移除。"), "success")
     return redirect(url_for("learning.cohort_detail", cohort_id=cohort_id))
+
+
+@admin_bp.get("/audit")
+@role_required("admin")
+def audit_log():
+    """The audit log of administrative actions, newest first, filtered by action and actor."""
+    action = request.args.get("action", "")
+    actor = request.args.get("actor", "").strip()[:64]
+    query = select(AuditEvent).order_by(AuditEvent.id.desc())
+    if action in ACTIONS:
+        query = query.where(AuditEvent.action == action)
+    if actor:
+        query = query.join(User, User.id == AuditEvent.actor_id).where(
+            User.username == auth.normalise_username(actor)
+        )
+    page = paginate(query)
+    ids = {event.actor_id for event in page.items if event.actor_id}
+    actors = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(ids)))} if ids else {}
+    return render_template(
+        "admin/audit.html", page=page, actors=actors, actions=ACTIONS, action=action, actor=actor
+    )

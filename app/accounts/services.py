@@ -9,6 +9,7 @@ from sqlalchemy import func, select, update
 from app.accounts.auth import normalise_username
 from app.accounts.models import MEMBER_ROLES, ROLES, Cohort, CohortMember, Department, User, UserRole, UserSession
 from app.accounts.passwords import password_problem
+from app.core import audit
 from app.core.time import utcnow
 from app.extensions import db
 
@@ -88,6 +89,7 @@ def create_user(
     user.set_password(password)
     user.role_rows = [UserRole(role=r) for r in sorted(_check_roles(roles))]
     db.session.add(user)
+    audit.record("user.created", user, {"username": key, "roles": sorted(user.roles)})
     if commit:
         db.session.commit()
     return user
@@ -119,8 +121,9 @@ def update_user(
     set_roles(user, roles, commit=False)
     if user.active and not active:
         _deactivate(user)
-    elif active:
+    elif active and not user.active:
         user.active = True
+        audit.record("user.reactivated", user, {"username": user.username})
     db.session.commit()
     return user
 
@@ -130,9 +133,12 @@ def set_roles(user: User, roles: list[str] | set[str], *, commit: bool = True) -
     wanted = _check_roles(roles)
     if not wanted:
         raise AccountError(str(_l("至少需要一个角色。")))
+    before = user.roles
     user.role_rows = [row for row in user.role_rows if row.role in wanted] + [
         UserRole(role=r) for r in sorted(wanted - user.roles)
     ]
+    if wanted != before:
+        audit.record("user.roles_changed", user, {"username": user.username, "added": sorted(wanted - before), "removed": sorted(before - wanted)})
     if commit:
         db.session.commit()
 
@@ -149,6 +155,7 @@ def end_all_sessions(user: User) -> None:
 def _deactivate(user: User) -> None:
     user.active = False
     end_all_sessions(user)
+    audit.record("user.deactivated", user, {"username": user.username})
 
 
 def deactivate_user(user: User) -> None:
@@ -168,6 +175,7 @@ def change_password(user: User, current: str, new: str) -> None:
         raise AccountError(str(_l("新密码不能与当前密码相同。")), field="new")
     user.set_password(new)
     end_all_sessions(user)
+    audit.record("user.password_changed", user, {"username": user.username})
     db.session.commit()
 
 
@@ -178,6 +186,7 @@ def set_password(user: User, new: str) -> None:
         raise AccountError(problem)
     user.set_password(new)
     end_all_sessions(user)
+    audit.record("user.password_set", user, {"username": user.username})
     db.session.commit()
 
 
@@ -188,6 +197,7 @@ def create_department(name: str) -> Department:
         raise AccountError(str(_l("部门 %(name)s 已存在。", name=name)))
     dept = Department(name=name)
     db.session.add(dept)
+    audit.record("department.created", dept, {"name": name})
     db.session.commit()
     return dept
 
@@ -199,6 +209,7 @@ def rename_department(dept: Department, name: str) -> None:
         select(func.count()).select_from(Department).where(Department.name == name, Department.id != dept.id)
     ):
         raise AccountError(str(_l("部门 %(name)s 已存在。", name=name)))
+    audit.record("department.renamed", dept, {"from": dept.name, "to": name})
     dept.name = name
     db.session.commit()
 
@@ -207,6 +218,7 @@ def delete_department(dept: Department) -> None:
     """Delete an empty department."""
     if db.session.scalar(select(func.count()).select_from(User).where(User.department_id == dept.id)):
         raise AccountError(str(_l("部门里还有人员，不能删除。")))
+    audit.record("department.deleted", dept, {"name": dept.name})
     db.session.delete(dept)
     db.session.commit()
 
@@ -218,6 +230,7 @@ def create_cohort(name: str, description: str | None = None) -> Cohort:
         raise AccountError(str(_l("班组 %(name)s 已存在。", name=name)))
     cohort = Cohort(name=name, description=description or None)
     db.session.add(cohort)
+    audit.record("cohort.created", cohort, {"name": name})
     db.session.commit()
     return cohort
 
@@ -237,6 +250,7 @@ def add_member(cohort: Cohort, user: User, role: str, *, commit: bool = True) ->
         return existing
     member = CohortMember(cohort_id=cohort.id, user_id=user.id, role=role)
     db.session.add(member)
+    audit.record("cohort.member_added", cohort, {"cohort": cohort.name, "username": user.username, "role": role})
     if commit:
         db.session.commit()
     return member
@@ -244,5 +258,6 @@ def add_member(cohort: Cohort, user: User, role: str, *, commit: bool = True) ->
 
 def remove_member(member: CohortMember) -> None:
     """Remove a membership."""
+    audit.record("cohort.member_removed", member.cohort, {"cohort": member.cohort.name, "username": member.user.username, "role": member.role})
     db.session.delete(member)
     db.session.commit()

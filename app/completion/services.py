@@ -14,6 +14,7 @@ from app.assessments.models import Attempt, Quiz
 from app.completion import notices
 from app.completion.models import Certificate, CourseCompletion, Waiver
 from app.completion.rules import Checklist, evaluate
+from app.core import audit
 from app.core.time import utcnow
 from app.extensions import db
 from app.learning.models import Course, ModuleProgress
@@ -157,6 +158,7 @@ def waive(user: User, course: Course, kind: str, slug: str, reason: str, by: Use
         raise CompletionError(str(_l("这一项已完成或已豁免，无需再豁免。")))
     waiver = Waiver(user_id=user.id, course_id=course.id, kind=kind, slug=slug, reason=reason, by_id=by.id)
     db.session.add(waiver)
+    audit.record("completion.waived", user, {"username": user.username, "course": course.slug, "kind": kind, "slug": slug, "reason": reason})
     db.session.commit()
     recompute(user.id, course)
     return waiver

@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, current_app, jsonify, redirect, request, session, url_for
 from flask_login import current_user
 from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 
 from app.extensions import db
 
@@ -14,8 +15,11 @@ bp = Blueprint("core", __name__)
 
 
 def safe_next(target: str | None, fallback: str) -> str:
-    """Return a local redirect target, or the fallback for anything off-site."""
-    if target:
+    """Return a local redirect target, or the fallback for anything off-site or malformed.
+
+    Browsers read ``/\\host`` as ``//host``, and control characters would break the header.
+    """
+    if target and "\\" not in target and not any(ord(char) < 32 or ord(char) == 127 for char in target):
         parts = urlsplit(target)
         if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//"):
             return target
@@ -32,9 +36,14 @@ def index():
 
 @bp.get("/healthz")
 def healthz():
-    """Liveness and database check."""
-    db.session.execute(text("SELECT 1"))
-    return jsonify(status="ok")
+    """Liveness and database check for the proxy or load balancer (503 when the database is unreachable)."""
+    try:
+        db.session.execute(text("SELECT 1"))
+    except SQLAlchemyError:
+        db.session.rollback()
+        current_app.logger.exception("health check: database unreachable")
+        return jsonify(status="error", database="unreachable"), 503
+    return jsonify(status="ok", database="ok")
 
 
 @bp.post("/locale")

@@ -8,6 +8,7 @@ from blinker import signal
 from sqlalchemy import select
 
 from app.accounts.models import Cohort, Department, User
+from app.core import audit
 from app.extensions import db
 from app.learning.models import Assignment, Course, Module, ModuleProgress
 
@@ -61,6 +62,7 @@ def assign_course(
         db.session.add(assignment)
     if due_date is not None or assignment.id is None:
         assignment.due_date = due_date
+    audit.record("course.assigned", assignment, {"course": course.slug, "to": getattr(targets[0], "username", None) or targets[0].name, "due_date": str(assignment.due_date or "")})
     if commit:
         db.session.commit()
         assignment_changed.send(assignment)
@@ -69,6 +71,7 @@ def assign_course(
 
 def unassign(assignment: Assignment) -> None:
     """Remove an assignment (progress is kept)."""
+    audit.record("course.unassigned", assignment, {"course": assignment.course.slug})
     db.session.delete(assignment)
     db.session.commit()
     assignment_changed.send(assignment)

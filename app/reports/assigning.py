@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 
 from app.accounts.models import Cohort, Department, User
+from app.core import audit
 from app.extensions import db
 from app.learning import services as learning
 from app.learning.models import Assignment, Course
@@ -72,6 +73,7 @@ def bulk(assignments: list[Assignment], action: str, due_date: date | None) -> i
             db.session.delete(assignment)
         else:
             assignment.due_date = due_date if action == "due" else None
+    audit.record("assignments.changed", None, {"action": action, "ids": [a.id for a in assignments], "due_date": str(due_date or "")})
     db.session.commit()
     for assignment in assignments:
         learning.assignment_changed.send(assignment)

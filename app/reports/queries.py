@@ -92,19 +92,24 @@ status_expr = func.coalesce(CourseCompletion.status, literal("not_started"))
 
 
 def _select(e: Any, filters: Filters, scope: Select | None, columns: list[Any]) -> Select:
-    """Enrolments ``e`` of active trainees joined with people, courses and completion, filtered."""
+    """Enrolments ``e`` of active trainees joined with people, courses and completion, filtered.
+
+    Enrolments hold live courses only; ``courses`` is outer-joined for titles and order, because an
+    inner join (or a filter on its columns) makes the planner expect a few hundred rows and choose
+    nested loops over tens of thousands (see ``enrolments``).
+    """
     query = (
         select(*columns)
         .select_from(e)
         .join(User, User.id == e.c.user_id)
         .join(UserRole, and_(UserRole.user_id == User.id, UserRole.role == "trainee"))
-        .join(Course, Course.id == e.c.course_id)
+        .outerjoin(Course, Course.id == e.c.course_id)
         .outerjoin(Department, Department.id == User.department_id)
         .outerjoin(
             CourseCompletion,
             and_(CourseCompletion.user_id == e.c.user_id, CourseCompletion.course_id == e.c.course_id),
         )
-        .where(User.active.is_(True), Course.archived.is_(False))
+        .where(User.active.is_(True))
     )
     if scope is not None:
         query = query.where(User.id.in_(scope))
@@ -116,7 +121,7 @@ def _select(e: Any, filters: Filters, scope: Select | None, columns: list[Any]) 
         )
         query = query.where(User.id.in_(members))
     if filters.course_id:
-        query = query.where(Course.id == filters.course_id)
+        query = query.where(e.c.course_id == filters.course_id)
     if filters.status == "overdue":
         query = query.where(e.c.due_date < today(), status_expr != "complete")
     elif filters.status:
@@ -179,17 +184,24 @@ class RowPagination(SelectPagination):
         return [factory(*row) for row in self._query_args["session"].execute(query)]
 
 
-def paginate_rows(query: Select, number: int, per_page: int, factory: Callable | None = None) -> RowPagination:
-    """One page of a multi-column select (two queries: the rows and the count)."""
-    return RowPagination(
+def paginate_rows(
+    query: Select, number: int, per_page: int, factory: Callable | None = None, total: int | None = None
+) -> RowPagination:
+    """One page of a multi-column select (two queries: the rows and the count, unless ``total`` is known)."""
+    pagination = RowPagination(
         select=query, session=db.session, page=number, per_page=per_page, max_per_page=100, error_out=False,
-        factory=factory,
+        factory=factory, count=total is None,
     )
+    if total is not None:
+        pagination.total = total
+    return pagination
 
 
-def page(filters: Filters, scope: Select | None, number: int, per_page: int) -> RowPagination:
-    """One page of enrolments as ReportRows."""
-    return paginate_rows(rows_query(filters, scope), number, per_page, ReportRow)
+def page(
+    filters: Filters, scope: Select | None, number: int, per_page: int, total: int | None = None
+) -> RowPagination:
+    """One page of enrolments as ReportRows (``total``: the row count when ``summary`` has it already)."""
+    return paginate_rows(rows_query(filters, scope), number, per_page, ReportRow, total)
 
 
 def iter_rows(filters: Filters, scope: Select | None = None) -> Iterator[ReportRow]:
@@ -213,30 +225,53 @@ class RateRow:
         return round(100 * self.complete / self.total) if self.total else 0
 
 
-def _rates(filters: Filters, scope: Select | None, label: Any, order: list[Any]) -> list[RateRow]:
+@dataclass
+class Summary:
+    """The dashboard's figures: rates per department and per course, matching rows, overdue rows."""
+
+    by_department: list[RateRow]
+    by_course: list[RateRow]
+    total: int
+    overdue: int
+
+
+def summary(filters: Filters, scope: Select | None = None) -> Summary:
+    """Completion rates by department and by course and the row counts, from one grouped query.
+
+    Groups are counted per status without the status filter, which is then applied to the counts;
+    the overdue count keeps every filter but the status, like the overdue list.
+    """
     e = enrolments()
-    columns = [label, func.count(), func.sum(case((status_expr == "complete", 1), else_=0))]
-    query = _select(e, filters, scope, columns).group_by(*order, label).order_by(*order)
-    return [RateRow(name or "", int(total), int(done or 0)) for name, total, done in db.session.execute(query)]
+    late = and_(e.c.due_date < today(), status_expr != "complete")
+    counts = [func.count()] + [func.sum(case((status_expr == s, 1), else_=0)) for s in STATUSES[:3]]
+    counts.append(func.sum(case((late, 1), else_=0)))
+    groups = [Department.name, Course.position, Course.id, Course.title]
+    query = _select(e, replace(filters, status=None), scope, groups + counts).group_by(*groups).order_by(*groups[:3])
+    departments: dict[str, RateRow] = {}
+    courses: dict[tuple[int, int], RateRow] = {}
+    overdue_count = 0
+    for department, position, course_id, title, everyone, *by_status, overdue_here in db.session.execute(query):
+        per_status = dict(zip(STATUSES, [*map(int, by_status), int(overdue_here)], strict=True))
+        matching = per_status[filters.status] if filters.status else int(everyone)
+        complete = per_status["complete"] if filters.status in (None, "complete") else 0
+        overdue_count += per_status["overdue"]
+        for groups_, key, label in ((departments, department, department), (courses, (position, course_id), title)):
+            row = groups_.setdefault(key, RateRow(label or "", 0, 0))
+            row.total += matching
+            row.complete += complete
+    by_course = [courses[key] for key in sorted(courses)]
+    return Summary(
+        [r for r in departments.values() if r.total], [r for r in by_course if r.total],
+        sum(r.total for r in departments.values()), overdue_count,
+    )
 
 
-def by_department(filters: Filters, scope: Select | None = None) -> list[RateRow]:
-    """Completion rate per department (one query)."""
-    return _rates(filters, scope, Department.name, [Department.name])
-
-
-def by_course(filters: Filters, scope: Select | None = None) -> list[RateRow]:
-    """Completion rate per course (one query)."""
-    return _rates(filters, scope, Course.title, [Course.position, Course.id])
-
-
-def overdue(filters: Filters, scope: Select | None = None, limit: int = 10) -> tuple[list[ReportRow], int]:
-    """The longest-overdue enrolments and how many are overdue in all (two queries)."""
+def overdue(filters: Filters, scope: Select | None = None, limit: int = 10) -> list[ReportRow]:
+    """The longest-overdue enrolments (one query; ``summary`` counts them all)."""
     e = enrolments()
     query = _select(e, replace(filters, status="overdue"), scope, _row_columns(e))
     rows = db.session.execute(query.order_by(e.c.due_date, User.name, User.id).limit(limit))
-    count = db.session.scalar(select(func.count()).select_from(query.subquery()))
-    return [ReportRow(*row) for row in rows], int(count or 0)
+    return [ReportRow(*row) for row in rows]
 
 
 @dataclass

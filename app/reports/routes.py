@@ -65,12 +65,14 @@ def dashboard():
     cohorts = _cohorts()
     filters = _filters(cohorts)
     scope = _scope()
-    page = queries.page(filters, scope, request.args.get("page", 1, type=int), current_app.config["PER_PAGE"])
+    summary = queries.summary(filters, scope)
+    by_department, by_course = summary.by_department, summary.by_course
+    page = queries.page(
+        filters, scope, request.args.get("page", 1, type=int), current_app.config["PER_PAGE"], summary.total
+    )
     departments = db.session.scalars(select(Department).order_by(Department.name)).all()
     catalogue = queries.catalogue()
-    by_department = queries.by_department(filters, scope)
-    by_course = queries.by_course(filters, scope)
-    overdue, overdue_count = queries.overdue(filters, scope)
+    overdue, overdue_count = queries.overdue(filters, scope), summary.overdue
     chart_data = {
         "department": {"labels": [r.label or _("（无部门）") for r in by_department],
                        "values": [r.percent for r in by_department]},

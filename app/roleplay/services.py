@@ -11,6 +11,7 @@ from sqlalchemy import update
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.accounts.models import User
+from app.core import audit
 from app.core.time import utcnow
 from app.extensions import db
 from app.roleplay import queries, scoring
@@ -276,6 +277,8 @@ def save_grading(
     event = {"save": "grading-saved", "return": "returned"}.get(action)
     event = event or ("regraded" if before == "graded" else "graded")
     _event(submission, grader, event, before, details)
+    if event != "grading-saved":
+        audit.record(f"roleplay.{event}", submission, {"trainee_id": submission.trainee_id, "card": submission.card.slug, "total": points, "passed": submission.passed})
     db.session.commit()
     if action == "grade":
         submission_graded.send(
