@@ -48,7 +48,7 @@ class JsonLogger(Logger):
             "remote": atoms["h"],
             "forwarded_for": atoms.get("{x-forwarded-for}i"),
             "method": atoms["m"],
-            "path": atoms["U"],
+            "path": atoms["U"] or getattr(req, "path", None),
             "query": atoms["q"] or None,
             "status": int(atoms["s"]),
             "bytes": atoms["B"],

@@ -6,9 +6,10 @@
 Steps: build (or reuse) the database of the size with ``flask demo --size``; start
 ``gunicorn -c gunicorn.conf.py wsgi:app`` and ``gunicorn -c gunicorn.conf.py bench.hello:app`` with the
 same WEB_CONCURRENCY and GUNICORN_THREADS; sign in once per role (login form for pages, bearer token
-for the API); check that every scenario answers as expected; then run wrk for each scenario (a short
-warm-up, then the measured run) and print requests per second, p50/p95/p99, errors and the ratio to
-hello-world. Results go to instance/bench/ as JSON and Markdown.
+for the API); check that every scenario answers as expected; then, for each scenario, run wrk against
+hello-world and right after against the scenario (each a short warm-up, then the measured run) and
+print requests per second, p50/p95/p99, errors and the ratio to that hello-world run. Results go to
+instance/bench/ as JSON and Markdown.
 """
 
 from __future__ import annotations
@@ -83,8 +84,8 @@ def _content(app: Any, prefix: str) -> dict[str, Any]:
     return info
 
 
-def scenarios(base: str, app: Any, size: str) -> list[Scenario]:
-    """Sign in once per role and describe every scenario."""
+def scenarios(base: str, app: Any, size: str, hr_connections: int) -> list[Scenario]:
+    """Sign in once per role and describe every scenario (HR's with ``hr_connections`` at once)."""
     prefix = size.lower()
     info = _content(app, prefix)
     trainee = common.login(base, f"{prefix}-t00001")
@@ -109,9 +110,9 @@ def scenarios(base: str, app: Any, size: str) -> list[Scenario]:
                  {"Content-Type": "application/json"}, json.dumps({"answers": info["answers"]}).encode(),
                  info["tokens"], expect=201),
         page("grading queue", instructor, "/grading"),
-        page("HR dashboard", hr, "/reports"),
-        Scenario("report API", "/api/v1/reports/completion?per_page=100", headers=api),
-        page("CSV export", hr, "/reports/export.csv", connections=2, timeout="120s"),
+        page("HR dashboard", hr, "/reports", connections=hr_connections),
+        Scenario("report API", "/api/v1/reports/completion?per_page=100", headers=api, connections=hr_connections),
+        page("CSV export", hr, "/reports/export.csv", connections=min(2, hr_connections), timeout="120s"),
     ]
 
 
@@ -159,6 +160,8 @@ def measure(base: str, scenario: Scenario, args: argparse.Namespace) -> Measure:
     """Warm up, then measure one scenario."""
     wrk(base, scenario, args.warmup, args.connections, args.wrk_threads)
     raw = wrk(base, scenario, args.duration, args.connections, args.wrk_threads)
+    raw["connections"] = scenario.connections or args.connections
+    raw["load_average"] = os.getloadavg()[0]
     seconds = raw["duration_us"] / 1e6
     return Measure(
         scenario.name, raw["requests"] / seconds, raw["p50_us"] / 1000, raw["p95_us"] / 1000,
@@ -168,12 +171,15 @@ def measure(base: str, scenario: Scenario, args: argparse.Namespace) -> Measure:
 
 def table(rows: list[Measure]) -> str:
     """The results as a Markdown table."""
-    out = ["| scenario | req/s | p50 ms | p95 ms | p99 ms | errors | requests | × hello-world |",
-           "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    out = ["| scenario | conns | req/s | p50 ms | p95 ms | p99 ms | errors | requests | hello-world req/s | "
+           "× hello-world | load |",
+           "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for m in rows:
-        ratio = f"{m.ratio:.0%}" if m.ratio is not None else "—"
-        out.append(f"| {m.scenario} | {m.rps:,.1f} | {m.p50_ms:.1f} | {m.p95_ms:.1f} | {m.p99_ms:.1f} | "
-                   f"{m.errors} | {m.requests:,} | {ratio} |")
+        ratio = f"{m.ratio:.1%}" if m.ratio is not None else "—"
+        paired = f"{m.detail['hello_rps']:,.0f}" if "hello_rps" in m.detail else "(median)"
+        out.append(f"| {m.scenario} | {m.detail['connections']} | {m.rps:,.1f} | {m.p50_ms:.1f} | {m.p95_ms:.1f} | "
+                   f"{m.p99_ms:.1f} | {m.errors} | {m.requests:,} | {paired} | {ratio} | "
+                   f"{m.detail['load_average']:.1f} |")
     return "\n".join(out)
 
 
@@ -187,7 +193,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--threads", type=int, default=2, help="gunicorn threads per worker (default 2)")
     parser.add_argument("--duration", type=int, default=10, help="seconds measured per scenario")
     parser.add_argument("--warmup", type=int, default=2, help="seconds of warm-up per scenario")
-    parser.add_argument("--connections", type=int, default=16, help="wrk connections (export: 2)")
+    parser.add_argument("--connections", type=int, default=16, help="wrk connections for trainee and instructor pages")
+    parser.add_argument("--hr-connections", type=int, default=2,
+                        help="wrk connections for the HR dashboard and report API (a few HR staff; export: at most 2)")
     parser.add_argument("--wrk-threads", type=int, default=2)
     parser.add_argument("--only", nargs="*", help="scenario names to run (default: all)")
     parser.add_argument("--burst", type=int, default=0, help="also run the exam burst with N trainees")
@@ -204,20 +212,22 @@ def main(argv: list[str] | None = None) -> None:
         platform.start()
         hello.start()
         app = common.app_for(url)
-        plan = scenarios(platform.base, app, args.size)
+        plan = scenarios(platform.base, app, args.size, args.hr_connections)
         if args.only:
             plan = [s for s in plan if s.name in args.only]
         for scenario in plan:
             preflight(platform.base, scenario)
-        baseline = measure(hello.base, Scenario("hello-world", "/"), args)
-        results.append(baseline)
-        print(f"[run] hello-world: {baseline.rps:,.0f} req/s", flush=True)
+        hellos = []
         for scenario in plan:
+            # hello-world right before each scenario: on a shared machine the ratio compares like with like
+            hellos.append(measure(hello.base, Scenario("hello-world", "/"), args))
             result = measure(platform.base, scenario, args)
-            result.ratio = result.rps / baseline.rps
+            result.ratio = result.rps / hellos[-1].rps
+            result.detail["hello_rps"] = round(hellos[-1].rps, 1)
             results.append(result)
-            print(f"[run] {scenario.name}: {result.rps:,.1f} req/s, p95 {result.p95_ms:.0f} ms, "
-                  f"{result.errors} errors", flush=True)
+            print(f"[run] {scenario.name}: {result.rps:,.1f} req/s ({result.ratio:.1%} of hello-world's "
+                  f"{hellos[-1].rps:,.0f}), p95 {result.p95_ms:.0f} ms, {result.errors} errors", flush=True)
+        results.insert(0, sorted(hellos, key=lambda m: m.rps)[len(hellos) // 2])  # the median hello-world run
         if args.burst:
             from bench import burst as exam
 
@@ -226,7 +236,8 @@ def main(argv: list[str] | None = None) -> None:
         platform.stop()
         hello.stop()
     header = (f"{args.db}, size {args.size} ({common.SIZES[args.size]:,} trainees), gunicorn {args.workers} workers × "
-              f"{args.threads} threads (gthread), wrk {args.connections} connections / {args.duration} s per scenario")
+              f"{args.threads} threads (gthread), wrk {args.duration} s per scenario after {args.warmup} s of warm-up; "
+              "load = 1-minute load average after the scenario")
     print("\n" + header + "\n\n" + table(results))
     if burst:
         print("\nExam burst:\n" + json.dumps(burst, indent=2, ensure_ascii=False))

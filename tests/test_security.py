@@ -14,8 +14,8 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from app import create_app
-from app.accounts import importer, services
-from app.accounts.models import User, UserSession
+from app.accounts import auth, importer, services
+from app.accounts.models import Department, LoginFailure, User, UserSession
 from app.accounts.passwords import password_problem
 from app.api.models import ApiToken
 from app.core.security import CSP
@@ -46,6 +46,8 @@ def assert_security_headers(response) -> None:
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["Referrer-Policy"] == "same-origin"
     assert response.headers["X-Frame-Options"] == "DENY"
+    assert "microphone=(self)" in response.headers["Permissions-Policy"]
+    assert response.headers["Cross-Origin-Opener-Policy"] == "same-origin"
     assert "Strict-Transport-Security" not in response.headers  # plain HTTP
 
 
@@ -76,6 +78,11 @@ def production_app(tmp_path, restore_app_logger) -> Flask:
     @app.get("/boom")
     def boom():
         raise RuntimeError("kaboom")
+
+    @app.get("/boom-db")
+    def boom_db():
+        db.session.add_all([Department(name="同名"), Department(name="同名")])
+        db.session.flush()  # IntegrityError leaves the session needing a rollback
 
     with app.app_context():
         db.create_all()
@@ -136,6 +143,15 @@ def test_headers_on_server_errors(production_app):
     assert response.status_code == 500
     assert_security_headers(response)
     assert "kaboom" not in response.get_data(as_text=True)  # no traceback leaks out
+
+
+def test_a_failed_flush_still_gets_the_error_page_with_headers(production_app):
+    client = production_app.test_client()
+    login(client, "prod-user")  # the error page shows the signed-in user's menu, which needs the database
+    response = client.get("/boom-db")
+    assert response.status_code == 500
+    assert_security_headers(response)
+    assert "prod-user" in response.get_data(as_text=True)
 
 
 def test_hsts_only_over_https(client):
@@ -314,7 +330,7 @@ def test_a_cookie_without_a_server_session_is_anonymous(app, client, make_user):
 # --- password policy on every path that sets a password ----------------------------------------
 
 
-WEAK = ["short7", "password123", "PASSWORD123", "12345678", "qwertyuiop"]
+WEAK = ["short7", "password123", "PASSWORD123", "12345678", "qwertyuiop", "aaaaaaaaaa", "abababab"]
 
 
 @pytest.mark.parametrize("weak", WEAK)
@@ -339,7 +355,7 @@ def test_password_policy_on_the_admin_forms(client, login_as, make_user, weak):
         data={"username": "ida", "name": "ida", "roles": ["trainee"], "active": "y", "password": weak},
     )
     assert edited.status_code == 200
-    assert "太常见" in edited.get_data(as_text=True) or "8" in edited.get_data(as_text=True)
+    assert any(word in edited.get_data(as_text=True) for word in ("太常见", "至少需要 8", "太简单"))
     db.session.refresh(target)
     assert target.check_password(PASSWORD)
 
@@ -424,3 +440,71 @@ def test_local_next_targets_still_work(client, make_user):
     make_user("olga")
     assert login(client, "olga", query_string={"next": "/quizzes?x=1"}).headers["Location"] == "/quizzes?x=1"
     assert client.post("/locale", data={"locale": "en", "next": "/dashboard"}).headers["Location"] == "/dashboard"
+
+
+def test_a_unique_name_race_becomes_a_clear_error(app):
+    """Two people saving the same name at once: the loser gets an AccountError, and the session still works."""
+    db.session.add(Department(name="呼叫中心"))
+    db.session.commit()
+    with pytest.raises(services.AccountError, match="已存在"), services._taken("部门 呼叫中心 已存在。"):
+        db.session.add(Department(name="呼叫中心"))  # what a concurrent request slips in past the check
+        db.session.flush()
+    assert db.session.scalar(select(func.count()).select_from(Department)) == 1
+
+
+def test_old_login_failures_are_forgotten(app, client, make_user):
+    make_user("max")
+    for _ in range(4):
+        login(client, "max", "wrong-pass")
+    db.session.execute(LoginFailure.__table__.update().values(created_at=utcnow() - timedelta(hours=1)))
+    db.session.commit()
+    login(client, "max", "wrong-pass")
+    assert db.session.scalar(select(func.count()).select_from(LoginFailure)) == 1  # the stale rows are gone
+    assert login(client, "max").status_code == 302
+
+
+def test_unknown_usernames_cost_a_password_check_too(app, monkeypatch):
+    """No user enumeration by timing: an unknown name runs the same kind of hash check as a wrong password."""
+    checks = []
+    original = auth.check_password_hash
+
+    def counting(pwhash: str, password: str) -> bool:
+        checks.append(pwhash.split("$", 1)[0])
+        return original(pwhash, password)
+
+    monkeypatch.setattr(auth, "check_password_hash", counting)
+    user, message = auth.authenticate("nobody-here", "whatever-pass", "10.9.0.1")
+    assert user is None and "不正确" in message
+    assert checks == [app.config["PASSWORD_HASH_METHOD"]]
+
+
+def test_an_admin_resetting_their_own_password_stays_signed_in_here_only(app, client, login_as):
+    admin = login_as("admin")
+    elsewhere = app.test_client()
+    login(elsewhere, admin.username)
+    response = client.post(
+        f"/admin/users/{admin.id}",
+        data={"username": admin.username, "name": admin.name, "roles": ["admin"], "active": "y",
+              "password": "new-admin-pass-8"},
+    )
+    assert response.status_code == 302
+    assert client.get("/admin/users").status_code == 200
+    assert elsewhere.get("/admin/users").status_code == 302
+
+
+def test_behind_the_proxy_a_forged_forwarded_for_cannot_dodge_throttling(tmp_path):
+    """TRUST_PROXY=1 trusts one hop: nginx appends the real address last, and only that one counts."""
+    app = create_app(make_config(TRUST_PROXY=True, SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'p.sqlite'}"))
+    with app.app_context():
+        db.create_all()
+        factories.make_user("pia")
+        client = app.test_client()
+        for index in range(5):
+            forged = {"X-Forwarded-For": f"198.51.100.{index}, 203.0.113.7"}  # client's lie, then nginx's truth
+            login(client, f"ghost{index}", "wrong-pass", headers=forged)
+        blocked = login(client, "pia", headers={"X-Forwarded-For": "198.51.100.99, 203.0.113.7"})
+        other_client = login(client, "pia", headers={"X-Forwarded-For": "203.0.113.8"})
+        assert (blocked.status_code, other_client.status_code) == (429, 302)
+        assert {row.address for row in db.session.scalars(select(LoginFailure))} == {"203.0.113.7"}
+        db.session.remove()
+        db.drop_all()

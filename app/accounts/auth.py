@@ -5,11 +5,13 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import timedelta
+from functools import lru_cache
 
 from flask import Flask, current_app, g, request, session
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, current_user, login_user, logout_user
 from sqlalchemy import delete, func, or_, select, update
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.accounts.models import LoginFailure, User, UserSession
 from app.core.time import utcnow
@@ -136,9 +138,16 @@ def is_throttled(username: str, address: str) -> bool:
 
 
 def record_failure(username: str, address: str) -> None:
-    """Remember a failed sign-in."""
+    """Remember a failed sign-in, and forget those too old to count (the table stays small)."""
+    window = utcnow() - timedelta(minutes=current_app.config["LOGIN_FAILURE_WINDOW_MINUTES"])
+    db.session.execute(delete(LoginFailure).where(LoginFailure.created_at < window))
     db.session.add(LoginFailure(username=normalise_username(username)[:64], address=address[:64]))
     db.session.commit()
+
+
+@lru_cache(maxsize=4)
+def _dummy_hash(method: str) -> str:
+    return generate_password_hash(secrets.token_urlsafe(16), method=method)
 
 
 def authenticate(username: str, password: str, address: str) -> tuple[User | None, str | None]:
@@ -148,6 +157,8 @@ def authenticate(username: str, password: str, address: str) -> tuple[User | Non
         minutes = current_app.config["LOGIN_FAILURE_WINDOW_MINUTES"]
         return None, str(_l("登录失败次数过多，请 %(minutes)d 分钟后再试。", minutes=minutes))
     user = db.session.scalar(select(User).where(User.username == key))
+    if user is None:  # take as long as a wrong password, so timing does not reveal who has an account
+        check_password_hash(_dummy_hash(current_app.config["PASSWORD_HASH_METHOD"]), password)
     if user is None or not user.check_password(password):
         record_failure(key, address)
         return None, str(_l("用户名或密码不正确。"))

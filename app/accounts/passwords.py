@@ -1,4 +1,4 @@
-"""Password policy: length and a list of the commonest passwords."""
+"""Password policy: length, a list of the commonest passwords, and not one or two characters repeated."""
 
 from __future__ import annotations
 
@@ -48,8 +48,31 @@ COMMON = frozenset(
         "q1w2e3r4",
         "p@ssw0rd",
         "admin888",
+        "qwer1234",
+        "1234qwer",
+        "asdf1234",
+        "zxcv1234",
+        "qwerty12",
+        "qazwsxedc",
+        "1qaz2wsx3edc",
+        "a123456789",
+        "qq123456",
+        "woaini520",
+        "iloveyou1",
+        "12344321",
+        "789456123",
+        "147852369",
+        "159357456",
+        "sunshine",
+        "football",
+        "superman",
+        "princess",
+        "trustno1",
+        "password!",
+        "welcome123",
     ]
 )
+MIN_DISTINCT = 4
 
 
 def password_problem(password: str) -> str | None:
@@ -60,4 +83,6 @@ def password_problem(password: str) -> str | None:
         return str(_l("密码不能超过 %(n)d 个字符。", n=MAX_LENGTH))
     if password.lower() in COMMON:
         return str(_l("这个密码太常见，请换一个。"))
+    if len(set(password)) < MIN_DISTINCT:
+        return str(_l("密码太简单：请至少使用 %(n)d 个不同的字符。", n=MIN_DISTINCT))
     return None

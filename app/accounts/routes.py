@@ -159,6 +159,8 @@ def user_edit(user_id: int):
                 )
                 if form.password.data:
                     services.set_password(user, form.password.data)
+                    if user.id == current_user.id:  # one's own sessions end; keep this one signed in
+                        auth.start_session(user, client_address())
             except services.AccountError as error:
                 db.session.rollback()
                 flash(str(error), "danger")

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from blinker import signal
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 
 from app.accounts.auth import normalise_username
 from app.accounts.models import MEMBER_ROLES, ROLES, Cohort, CohortMember, Department, User, UserRole, UserSession
@@ -22,6 +26,16 @@ class AccountError(ValueError):
     def __init__(self, message: str, field: str | None = None) -> None:
         super().__init__(message)
         self.field = field
+
+
+@contextmanager
+def _taken(message: str) -> Iterator[None]:
+    """Turn a unique-constraint race (two people saving the same name at once) into an AccountError."""
+    try:
+        yield
+    except IntegrityError as error:
+        db.session.rollback()
+        raise AccountError(str(message)) from error
 
 
 def get_or_create_department(name: str | None) -> Department | None:
@@ -88,10 +102,11 @@ def create_user(
     )
     user.set_password(password)
     user.role_rows = [UserRole(role=r) for r in sorted(_check_roles(roles))]
-    db.session.add(user)
-    audit.record("user.created", user, {"username": key, "roles": sorted(user.roles)})
-    if commit:
-        db.session.commit()
+    with _taken(_l("用户名或工号已被占用，请换一个。")):
+        db.session.add(user)
+        audit.record("user.created", user, {"username": key, "roles": sorted(user.roles)})
+        if commit:
+            db.session.commit()
     return user
 
 
@@ -124,7 +139,8 @@ def update_user(
     elif active and not user.active:
         user.active = True
         audit.record("user.reactivated", user, {"username": user.username})
-    db.session.commit()
+    with _taken(_l("工号已被占用，请换一个。")):
+        db.session.commit()
     return user
 
 
@@ -195,10 +211,11 @@ def create_department(name: str) -> Department:
     name = name.strip()
     if db.session.scalar(select(func.count()).select_from(Department).where(Department.name == name)):
         raise AccountError(str(_l("部门 %(name)s 已存在。", name=name)))
-    dept = Department(name=name)
-    db.session.add(dept)
-    audit.record("department.created", dept, {"name": name})
-    db.session.commit()
+    with _taken(_l("部门 %(name)s 已存在。", name=name)):
+        dept = Department(name=name)
+        db.session.add(dept)
+        audit.record("department.created", dept, {"name": name})
+        db.session.commit()
     return dept
 
 
@@ -211,7 +228,8 @@ def rename_department(dept: Department, name: str) -> None:
         raise AccountError(str(_l("部门 %(name)s 已存在。", name=name)))
     audit.record("department.renamed", dept, {"from": dept.name, "to": name})
     dept.name = name
-    db.session.commit()
+    with _taken(_l("部门 %(name)s 已存在。", name=name)):
+        db.session.commit()
 
 
 def delete_department(dept: Department) -> None:
@@ -228,10 +246,11 @@ def create_cohort(name: str, description: str | None = None) -> Cohort:
     name = name.strip()
     if db.session.scalar(select(func.count()).select_from(Cohort).where(Cohort.name == name)):
         raise AccountError(str(_l("班组 %(name)s 已存在。", name=name)))
-    cohort = Cohort(name=name, description=description or None)
-    db.session.add(cohort)
-    audit.record("cohort.created", cohort, {"name": name})
-    db.session.commit()
+    with _taken(_l("班组 %(name)s 已存在。", name=name)):
+        cohort = Cohort(name=name, description=description or None)
+        db.session.add(cohort)
+        audit.record("cohort.created", cohort, {"name": name})
+        db.session.commit()
     return cohort
 
 
@@ -249,10 +268,11 @@ def add_member(cohort: Cohort, user: User, role: str, *, commit: bool = True) ->
     if existing:
         return existing
     member = CohortMember(cohort_id=cohort.id, user_id=user.id, role=role)
-    db.session.add(member)
-    audit.record("cohort.member_added", cohort, {"cohort": cohort.name, "username": user.username, "role": role})
-    if commit:
-        db.session.commit()
+    with _taken(_l("%(name)s 已在该班组中。", name=user.name)):
+        db.session.add(member)
+        audit.record("cohort.member_added", cohort, {"cohort": cohort.name, "username": user.username, "role": role})
+        if commit:
+            db.session.commit()
     return member
 
 

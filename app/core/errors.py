@@ -6,6 +6,8 @@ from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from app.extensions import db
+
 
 def wants_json() -> bool:
     """Whether this request should get a JSON error."""
@@ -23,6 +25,8 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
+        if (error.code or 500) >= 500:
+            db.session.rollback()  # a failed flush must not break the error page too
         if wants_json():
             return jsonify(errors=[error.description or error.name]), error.code
         return render_template("core/error.html", code=error.code), error.code

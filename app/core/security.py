@@ -10,6 +10,9 @@ CSP = (
     "base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 )
 
+# Only the microphone is used (recording a role-play answer), and only by this site.
+PERMISSIONS = "camera=(), geolocation=(), microphone=(self), payment=(), usb=()"
+
 
 def init_app(app: Flask) -> None:
     """Add the security headers."""
@@ -20,6 +23,8 @@ def init_app(app: Flask) -> None:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("Permissions-Policy", PERMISSIONS)
+        response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
         if request.is_secure:
             response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
         if request.endpoint and request.endpoint != "static":

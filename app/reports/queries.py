@@ -167,12 +167,46 @@ def _row_columns(e: Any) -> list[Any]:
     ]
 
 
+REPORT_ORDER = (Department.name, User.name, User.id, Course.position, Course.id)
+
+
 def rows_query(filters: Filters, scope: Select | None = None) -> Select:
     """The filtered enrolments in report order (department, name, course)."""
     e = enrolments()
-    return _select(e, filters, scope, _row_columns(e)).order_by(
-        Department.name, User.name, User.id, Course.position, Course.id
+    return _select(e, filters, scope, _row_columns(e)).order_by(*REPORT_ORDER)
+
+
+def _keys(e: Any, filters: Filters, scope: Select | None) -> Select:
+    """The filtered enrolments as narrow rows (person, course, due date), which sort several times faster."""
+    return _select(e, filters, scope, [e.c.user_id, e.c.course_id, e.c.due_date])
+
+
+def _rows_for(keys: Any) -> Select:
+    """The report columns of a few enrolment keys: sort and cut the narrow keys first, then widen only those."""
+    return (
+        select(
+            User.id, User.employee_no, User.name, User.username, Department.name, Course.id, Course.title,
+            keys.c.due_date, status_expr, CourseCompletion.completed_at, CourseCompletion.done,
+            CourseCompletion.total, CourseCompletion.items,
+        )
+        .select_from(keys)
+        .join(User, User.id == keys.c.user_id)
+        .join(Course, Course.id == keys.c.course_id)
+        .outerjoin(Department, Department.id == User.department_id)
+        .outerjoin(
+            CourseCompletion,
+            and_(CourseCompletion.user_id == keys.c.user_id, CourseCompletion.course_id == keys.c.course_id),
+        )
     )
+
+
+class KeyedPagination(SelectPagination):
+    """Pagination over enrolment keys in report order; the page's rows are then read as ReportRows."""
+
+    def _query_items(self) -> list[ReportRow]:
+        keys = self._query_args["select"].order_by(*REPORT_ORDER).limit(self.per_page).offset(self._query_offset)
+        rows = db.session.execute(_rows_for(keys.subquery("page_keys")).order_by(*REPORT_ORDER))
+        return [ReportRow(*row) for row in rows]
 
 
 class RowPagination(SelectPagination):
@@ -184,24 +218,25 @@ class RowPagination(SelectPagination):
         return [factory(*row) for row in self._query_args["session"].execute(query)]
 
 
-def paginate_rows(
-    query: Select, number: int, per_page: int, factory: Callable | None = None, total: int | None = None
-) -> RowPagination:
-    """One page of a multi-column select (two queries: the rows and the count, unless ``total`` is known)."""
-    pagination = RowPagination(
+def paginate_rows(query: Select, number: int, per_page: int, factory: Callable | None = None) -> RowPagination:
+    """One page of a multi-column select (two queries: the rows and the count)."""
+    return RowPagination(
         select=query, session=db.session, page=number, per_page=per_page, max_per_page=100, error_out=False,
-        factory=factory, count=total is None,
+        factory=factory,
     )
-    if total is not None:
-        pagination.total = total
-    return pagination
 
 
 def page(
     filters: Filters, scope: Select | None, number: int, per_page: int, total: int | None = None
-) -> RowPagination:
+) -> KeyedPagination:
     """One page of enrolments as ReportRows (``total``: the row count when ``summary`` has it already)."""
-    return paginate_rows(rows_query(filters, scope), number, per_page, ReportRow, total)
+    pagination = KeyedPagination(
+        select=_keys(enrolments(), filters, scope), session=db.session, page=number, per_page=per_page,
+        max_per_page=100, error_out=False, count=total is None,
+    )
+    if total is not None:
+        pagination.total = total
+    return pagination
 
 
 def iter_rows(filters: Filters, scope: Select | None = None) -> Iterator[ReportRow]:
@@ -269,8 +304,9 @@ def summary(filters: Filters, scope: Select | None = None) -> Summary:
 def overdue(filters: Filters, scope: Select | None = None, limit: int = 10) -> list[ReportRow]:
     """The longest-overdue enrolments (one query; ``summary`` counts them all)."""
     e = enrolments()
-    query = _select(e, replace(filters, status="overdue"), scope, _row_columns(e))
-    rows = db.session.execute(query.order_by(e.c.due_date, User.name, User.id).limit(limit))
+    keys = _keys(e, replace(filters, status="overdue"), scope).order_by(e.c.due_date, User.name, User.id)
+    late = keys.limit(limit).subquery("late")
+    rows = db.session.execute(_rows_for(late).order_by(late.c.due_date, User.name, User.id))
     return [ReportRow(*row) for row in rows]
 
 
