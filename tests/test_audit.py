@@ -187,6 +187,8 @@ def logbook(app, make_user):
     for index in range(3):
         db.session.add(AuditEvent(actor_id=admin.id, action="cohort.created", details={"name": f"班组{index}"}))
     db.session.add(AuditEvent(actor_id=hr.id, action="completion.waived", details={"reason": "<script>x</script>"}))
+    db.session.add(AuditEvent(actor_id=admin.id, action="user.roles_changed", target_type="users", target_id=hr.id,
+                              details={"added": ["hr", "instructor"]}))
     db.session.commit()
     return admin, hr
 
@@ -204,6 +206,8 @@ def test_audit_page_lists_filters_and_escapes(client, logbook):
     page = client.get("/admin/audit").get_data(as_text=True)
     assert page.count("创建班组") >= 3 and "豁免要求" in page and "人事乙" in page
     assert "<script>x</script>" not in page and "&lt;script&gt;x&lt;/script&gt;" in page
+    hr = logbook[1]
+    assert f'href="/admin/users/{hr.id}">账号 #{hr.id}</a>' in page and "hr、instructor" in page
     waived = client.get("/admin/audit?action=completion.waived").get_data(as_text=True)
     assert "人事乙" in waived and "班组0" not in waived
     by_admin = client.get("/admin/audit?actor=ROOT").get_data(as_text=True)

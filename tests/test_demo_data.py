@@ -155,7 +155,6 @@ def _flask(args: list[str], url: str) -> subprocess.CompletedProcess:
 def test_flask_demo_size_s_builds_100_trainees_quickly_and_only_once(fresh_database):
     assert _flask(["db", "upgrade"], fresh_database).returncode == 0
     engine = create_engine(fresh_database)
-    db.metadata.create_all(engine)  # tables whose migration is not generated yet (no-op once it is)
     started = time.perf_counter()
     first = _flask(["demo", "--size", "S"], fresh_database)
     elapsed = time.perf_counter() - started

@@ -60,8 +60,8 @@ def init_login(app: Flask, manager: LoginManager) -> None:
     def touch_session() -> None:
         # Load the user before the view runs, so the occasional last_seen write commits nothing else.
         if request.endpoint != "static" and current_user.is_authenticated:
-            live = g.user_session
-            if utcnow() - live.last_seen > TOUCH_EVERY:
+            live = g.get("user_session")
+            if live is not None and utcnow() - live.last_seen > TOUCH_EVERY:
                 live.last_seen = utcnow()
                 db.session.commit()
 

@@ -38,6 +38,15 @@ ACTIONS = {
     "roleplay.returned": _l("退回修改"),
 }
 
+# Names of the tables that events point at, for people.
+TARGETS = {
+    "users": _l("账号"),
+    "departments": _l("部门"),
+    "cohorts": _l("班组"),
+    "assignments": _l("课程分配"),
+    "roleplay_submissions": _l("角色扮演提交"),
+}
+
 
 class AuditEvent(db.Model):
     """One administrative action; written in the same transaction as the change it describes."""
@@ -57,6 +66,13 @@ class AuditEvent(db.Model):
     def label(self) -> str:
         """The action's name for people."""
         return str(ACTIONS.get(self.action, self.action))
+
+    @property
+    def target_label(self) -> str:
+        """The target for people, such as ``账号 #12``; empty when the event has none."""
+        if self.target_type is None:
+            return ""
+        return f"{TARGETS.get(self.target_type, self.target_type)} #{self.target_id}"
 
 
 def _actor_id() -> int | None:

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: a500053fb011
+Revision ID: caa0a0e705eb
 Revises: 
-Create Date: 2026-11-22 08:39:48.121427
+Create Date: 2026-11-22 09:53:38.447371
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'a500053fb011'
+revision = 'caa0a0e705eb'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -206,6 +206,23 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_assignments_department_id'), ['department_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_assignments_user_id'), ['user_id'], unique=False)
 
+    op.create_table('audit_events',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('actor_id', sa.Integer(), nullable=True),
+    sa.Column('action', sa.String(length=40), nullable=False),
+    sa.Column('target_type', sa.String(length=40), nullable=True),
+    sa.Column('target_id', sa.Integer(), nullable=True),
+    sa.Column('details', sa.JSON(), nullable=False),
+    sa.Column('address', sa.String(length=64), nullable=True),
+    sa.ForeignKeyConstraint(['actor_id'], ['users.id'], name=op.f('fk_audit_events_actor_id_users'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_audit_events'))
+    )
+    with op.batch_alter_table('audit_events', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_audit_events_action'), ['action'], unique=False)
+        batch_op.create_index(batch_op.f('ix_audit_events_actor_id'), ['actor_id'], unique=False)
+        batch_op.create_index('ix_audit_events_created', ['created_at'], unique=False)
+
     op.create_table('certificates',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('code', sa.String(length=32), nullable=False),
@@ -373,6 +390,19 @@ def upgrade():
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_user_roles_user_id_users'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('user_id', 'role', name=op.f('pk_user_roles'))
     )
+    op.create_table('user_sessions',
+    sa.Column('id', sa.String(length=64), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('last_seen', sa.DateTime(), nullable=False),
+    sa.Column('revoked_at', sa.DateTime(), nullable=True),
+    sa.Column('address', sa.String(length=64), nullable=True),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_user_sessions_user_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_user_sessions'))
+    )
+    with op.batch_alter_table('user_sessions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_user_sessions_user_id'), ['user_id'], unique=False)
+
     op.create_table('waivers',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
@@ -501,6 +531,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_waivers_course_id'))
 
     op.drop_table('waivers')
+    with op.batch_alter_table('user_sessions', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_user_sessions_user_id'))
+
+    op.drop_table('user_sessions')
     op.drop_table('user_roles')
     with op.batch_alter_table('roleplay_submissions', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_roleplay_submissions_trainee_id'))
@@ -547,6 +581,12 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_certificates_course_id'))
 
     op.drop_table('certificates')
+    with op.batch_alter_table('audit_events', schema=None) as batch_op:
+        batch_op.drop_index('ix_audit_events_created')
+        batch_op.drop_index(batch_op.f('ix_audit_events_actor_id'))
+        batch_op.drop_index(batch_op.f('ix_audit_events_action'))
+
+    op.drop_table('audit_events')
     with op.batch_alter_table('assignments', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_assignments_user_id'))
         batch_op.drop_index(batch_op.f('ix_assignments_department_id'))
