@@ -283,7 +283,6 @@ class _Generator:
         self.password_hash = generate_password_hash(PASSWORD, method=current_app.config["PASSWORD_HASH_METHOD"])
         self.employee_serial = 0
         self.hr_ids: list[int] = []
-        self.people: dict[int, Person] = {}
 
     def run(self) -> None:
         """Write the whole data set (the caller commits)."""
@@ -291,11 +290,11 @@ class _Generator:
         departments = self._departments(min(len(REGIONS) * len(UNITS), max(3, round(self.trainees / 250))))
         trainer_dept, hr_dept = self._departments_named(["培训部", "人力资源部"])
         self.hr_ids = [
-            self._user(f"hr{n:02d}", "hr", hr_dept, "人事专员")
+            self._user(f"hr{n:02d}", "hr", hr_dept, "人事专员").id
             for n in range(1, max(1, self.trainees // TRAINEES_PER_HR) + 1)
         ]
         instructors = [
-            self._user(f"i{n:04d}", "instructor", trainer_dept, "培训讲师")
+            self._user(f"i{n:04d}", "instructor", trainer_dept, "培训讲师").id
             for n in range(1, math.ceil(cohorts / COHORTS_PER_INSTRUCTOR) + 1)
         ]
         dept_courses = self._department_assignments(departments)
@@ -311,7 +310,8 @@ class _Generator:
             cohort_rows.append((cohort_id, department_id, instructor_id, courses))
         for number in range(self.trainees):
             cohort_id, department_id, instructor_id, courses = cohort_rows[number // TRAINEES_PER_COHORT]
-            user_id = self._user(f"t{number + 1:05d}", "trainee", department_id, self.rng.choice(POSITIONS))
+            person = self._user(f"t{number + 1:05d}", "trainee", department_id, self.rng.choice(POSITIONS))
+            user_id = person.id
             self.writer.add(CohortMember, cohort_id=cohort_id, user_id=user_id, role="trainee")
             enrolled = set(courses) | dept_courses.get(department_id, set())
             if self.rng.random() < 0.01:
@@ -319,7 +319,7 @@ class _Generator:
                 if extra not in enrolled:
                     self._assignment(extra, user_id=user_id, due=self.rng.randint(5, 30))
                     enrolled.add(extra)
-            self._history(self.people[user_id], enrolled, instructor_id)
+            self._history(person, enrolled, instructor_id)
         self.writer.finish()
 
     # -- people, groups and assignments -------------------------------------------------------------
@@ -339,7 +339,7 @@ class _Generator:
             out.append(existing[name])
         return out
 
-    def _user(self, suffix: str, role: str, department_id: int, position: str) -> int:
+    def _user(self, suffix: str, role: str, department_id: int, position: str) -> Person:
         user_id = self.writer.new_id(User.__table__)
         self.employee_serial += 1
         username = f"{self.prefix}-{suffix}"
@@ -351,9 +351,7 @@ class _Generator:
             locale=None, created_at=self.now - timedelta(days=self.rng.randint(90, 900)), last_login_at=None,
         )
         self.writer.add(UserRole, user_id=user_id, role=role)
-        if role == "trainee":
-            self.people[user_id] = Person(user_id, name)
-        return user_id
+        return Person(user_id, name)
 
     def _assignment(self, course_id: int, *, due: int, department_id: int | None = None,
                     cohort_id: int | None = None, user_id: int | None = None) -> None:

@@ -17,7 +17,6 @@ from app.extensions import db
 from app.learning.models import Course, Module
 from app.roleplay.models import RoleplayCard, Rubric, RubricVersion
 
-
 content_loaded = signal("content-loaded")
 
 
