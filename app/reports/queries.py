@@ -282,7 +282,7 @@ def summary(filters: Filters, scope: Select | None = None) -> Summary:
     counts.append(func.sum(case((late, 1), else_=0)))
     groups = [Department.name, Course.position, Course.id, Course.title]
     query = _select(e, replace(filters, status=None), scope, groups + counts).group_by(*groups).order_by(*groups[:3])
-    departments: dict[str, RateRow] = {}
+    departments: dict[str | None, RateRow] = {}
     courses: dict[tuple[int, int], RateRow] = {}
     overdue_count = 0
     for department, position, course_id, title, everyone, *by_status, overdue_here in db.session.execute(query):
@@ -290,8 +290,8 @@ def summary(filters: Filters, scope: Select | None = None) -> Summary:
         matching = per_status[filters.status] if filters.status else int(everyone)
         complete = per_status["complete"] if filters.status in (None, "complete") else 0
         overdue_count += per_status["overdue"]
-        for groups_, key, label in ((departments, department, department), (courses, (position, course_id), title)):
-            row = groups_.setdefault(key, RateRow(label or "", 0, 0))
+        for rates, key, label in ((departments, department, department), (courses, (position, course_id), title)):
+            row = rates.setdefault(key, RateRow(label or "", 0, 0))
             row.total += matching
             row.complete += complete
     by_course = [courses[key] for key in sorted(courses)]
