@@ -6,10 +6,8 @@ import os
 import shutil
 import subprocess
 import sys
-import uuid
 from pathlib import Path
 
-import pytest
 from sqlalchemy import create_engine, inspect, select
 
 from app.accounts.models import CohortMember, User
@@ -87,24 +85,6 @@ def _run_flask(args: list[str], env: dict) -> subprocess.CompletedProcess:
         text=True,
         timeout=300,
     )
-
-
-@pytest.fixture
-def empty_database(tmp_path):
-    """A URL for an empty database: a fresh SQLite file, or a fresh PostgreSQL database."""
-    url = os.environ.get("TEST_DATABASE_URL", "")
-    if not url.startswith("postgresql"):
-        yield f"sqlite:///{tmp_path / 'fresh.sqlite'}"
-        return
-    name = f"migrate_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    base = url.rsplit("/", 1)[0]
-    yield f"{base}/{name}"
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    admin.dispose()
 
 
 def test_migrations_build_the_schema_on_an_empty_database_and_match_the_models(empty_database):

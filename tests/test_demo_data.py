@@ -6,7 +6,6 @@ import os
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 
 import pytest
@@ -129,34 +128,17 @@ def test_no_content_is_refused_clearly(app):
         demo_data.generate("T", 5)
 
 
-@pytest.fixture
-def fresh_database(tmp_path):
-    """An empty database: an SQLite file, or a new PostgreSQL database when TEST_DATABASE_URL is one."""
-    url = os.environ.get("TEST_DATABASE_URL", "")
-    if not url.startswith("postgresql"):
-        yield f"sqlite:///{tmp_path / 'sized.sqlite'}"
-        return
-    name = f"demo_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    yield f"{url.rsplit('/', 1)[0]}/{name}"
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    admin.dispose()
-
-
 def _flask(args: list[str], url: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "APP_ENV": "development", "DATABASE_URL": url, "CONTENT_DIR": str(TEST_CONTENT)}
     return subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", *args], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=300)
 
 
-def test_flask_demo_size_s_builds_100_trainees_quickly_and_only_once(fresh_database):
-    assert _flask(["db", "upgrade"], fresh_database).returncode == 0
-    engine = create_engine(fresh_database)
+def test_flask_demo_size_s_builds_100_trainees_quickly_and_only_once(empty_database):
+    assert _flask(["db", "upgrade"], empty_database).returncode == 0
+    engine = create_engine(empty_database)
     started = time.perf_counter()
-    first = _flask(["demo", "--size", "S"], fresh_database)
+    first = _flask(["demo", "--size", "S"], empty_database)
     elapsed = time.perf_counter() - started
     assert first.returncode == 0, first.stderr
     assert "Data set S: 100 trainees" in first.stdout and demo_data.PASSWORD in first.stdout
@@ -165,7 +147,7 @@ def test_flask_demo_size_s_builds_100_trainees_quickly_and_only_once(fresh_datab
         trainees = conn.scalar(select(func.count()).select_from(User).where(User.username.like("s-t%")))
         attempts = conn.scalar(select(func.count()).select_from(Attempt))
     assert trainees == 100 and attempts > 50
-    second = _flask(["demo", "--size", "s"], fresh_database)
+    second = _flask(["demo", "--size", "s"], empty_database)
     assert second.returncode == 0 and "already in this database" in second.stdout
     with engine.connect() as conn:
         assert conn.scalar(select(func.count()).select_from(Attempt)) == attempts
