@@ -32,7 +32,7 @@ from werkzeug.security import generate_password_hash
 from app.accounts.models import Cohort, CohortMember, Department, User, UserRole
 from app.assessments.models import Attempt, AttemptAnswer, Quiz
 from app.assessments.services import make_order, score
-from app.completion import notices
+from app.completion import enrolments, notices
 from app.completion.models import Certificate, CourseCompletion, Waiver
 from app.completion.rules import SATISFIED, Item, Requirement, requirements, status_of
 from app.completion.services import new_code
@@ -263,6 +263,7 @@ class _Writer:
         picks nested loops that make the reports several times slower until autovacuum catches up.
         """
         self.flush()
+        enrolments.refresh(self.connection)
         if self.connection.dialect.name == "postgresql":
             for table in self.next_id:
                 self.connection.execute(

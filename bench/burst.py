@@ -208,6 +208,7 @@ def _extra_trainees(course_id: int, count: int) -> list[int]:
 
     from app.accounts import services as accounts
     from app.accounts.models import CohortMember, User, UserRole
+    from app.completion import enrolments
     from app.extensions import db
     from app.learning import services as learning
     from app.learning.models import Course
@@ -225,6 +226,7 @@ def _extra_trainees(course_id: int, count: int) -> list[int]:
         db.session.execute(insert(CohortMember), [{"cohort_id": cohort.id, "user_id": uid, "role": "trainee"}
                                                   for uid in new.values()])
         learning.assign_course(db.session.get(Course, course_id), cohort=cohort, commit=False)
+        enrolments.refresh(db.session, new.values())  # the bulk inserts above bypass the unit of work
         db.session.commit()
         have.update(new)
     return [have[name] for name in names]

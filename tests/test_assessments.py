@@ -244,7 +244,7 @@ def test_scoring_sends_attempt_scored_with_its_details(client, trainee):
     with scored_events() as events:
         attempt = take(client, CHECK, {"k1": "A", "k2": ["A"], "k3": "T"})
     assert events == [{"attempt_id": attempt.id, "user_id": trainee.id, "quiz_id": attempt.quiz_id,
-                       "course_id": factories.course().id, "passed": False}]
+                       "course_id": factories.course().id, "passed": False, "percent": 66}]
     assert (attempt.score, attempt.percent) == (2, 66)
 
 

@@ -126,6 +126,41 @@ def test_failed_then_passed_quiz_recomputes(trainee):
     assert next(i for i in row.items if i["kind"] == "quiz")["score"] == 100
 
 
+def _matches_a_full_recompute(user) -> None:
+    row = record(user)
+    checklist = evaluate(user.id, [factories.course()])[factories.course().id]
+    assert row.items == [item.stored() for item in checklist.items]
+    assert (row.status, row.done, row.total) == (checklist.status, checklist.done, checklist.total)
+
+
+PARTIAL = {"k1": "A", "k2": ["B"], "k3": "F"}
+
+
+def test_a_retake_that_changes_nothing_skips_the_recompute(trainee, count_queries):
+    quiz = db.session.scalar(select(Quiz).where(Quiz.slug == "demo-check"))
+    quiz.max_attempts = None
+    db.session.commit()
+    with count_queries() as first:
+        take_quiz(trainee, PARTIAL)
+    assert states(record(trainee))["quiz:demo-check"] == "failed"
+    _matches_a_full_recompute(trainee)
+    best = next(i for i in record(trainee).items if i["kind"] == "quiz")["score"]
+    assert 0 < best < 100
+    for answers in (WRONG, PARTIAL):  # no better: the stored record stays, without a recompute
+        with count_queries() as retake:
+            take_quiz(trainee, answers)
+        assert retake() < first() - 4
+        _matches_a_full_recompute(trainee)
+    take_quiz(trainee, RIGHT)  # better and passed: recomputed
+    assert states(record(trainee))["quiz:demo-check"] == "done"
+    assert next(i for i in record(trainee).items if i["kind"] == "quiz")["score"] == 100
+    with count_queries() as after_pass:
+        take_quiz(trainee, WRONG)
+    assert after_pass() < first() - 4
+    _matches_a_full_recompute(trainee)
+    assert states(record(trainee))["quiz:demo-check"] == "done"
+
+
 def test_roleplay_pending_is_not_done_and_graded_pass_is(app, trainee, grader):
     submission = submit_roleplay(app, trainee)
     assert evaluate(trainee.id, [factories.course()])[factories.course().id].items[3].state == "pending"

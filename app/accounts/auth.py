@@ -10,7 +10,8 @@ from functools import lru_cache
 from flask import Flask, current_app, g, request, session
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, current_user, login_user, logout_user
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import Row, delete, func, or_, select, update
+from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.accounts.models import LoginFailure, User, UserSession
@@ -47,27 +48,28 @@ def init_login(app: Flask, manager: LoginManager) -> None:
         if not isinstance(secret, str):
             return None
         row = db.session.execute(
-            select(User, UserSession)
+            select(User, UserSession.created_at, UserSession.last_seen, UserSession.revoked_at)
             .join(UserSession, UserSession.user_id == User.id)
             .where(User.id == user_id, UserSession.id == _hash(secret))
+            .options(joinedload(User.role_rows))
         ).first()
-        if row is None or not row.User.active or row.User.session_version != version or not _live(row.UserSession):
+        if row is None or not row.User.active or row.User.session_version != version or not _live(row):
             return None
-        g.user_session = row.UserSession
+        g.session_seen = (_hash(secret), row.last_seen)
         return row.User
 
     @app.before_request
     def touch_session() -> None:
         # Load the user before the view runs, so the occasional last_seen write commits nothing else.
         if request.endpoint != "static" and current_user.is_authenticated:
-            live = g.get("user_session")
-            if live is not None and utcnow() - live.last_seen > TOUCH_EVERY:
-                live.last_seen = utcnow()
+            seen = g.get("session_seen")
+            if seen is not None and utcnow() - seen[1] > TOUCH_EVERY:
+                db.session.execute(update(UserSession).where(UserSession.id == seen[0]).values(last_seen=utcnow()))
                 db.session.commit()
 
 
-def _live(row: UserSession) -> bool:
-    """Whether a session is neither revoked, nor too old, nor idle too long."""
+def _live(row: UserSession | Row) -> bool:
+    """Whether a session (a row with its times) is neither revoked, nor too old, nor idle too long."""
     now = utcnow()
     return (
         row.revoked_at is None
@@ -94,8 +96,7 @@ def start_session(user: User, address: str) -> None:
         )
     )
     secret = secrets.token_urlsafe(32)
-    g.user_session = UserSession(id=_hash(secret), user_id=user.id, address=address[:64])
-    db.session.add(g.user_session)
+    db.session.add(UserSession(id=_hash(secret), user_id=user.id, address=address[:64]))
     db.session.commit()
     session[SESSION_KEY] = secret
     login_user(user)

@@ -12,6 +12,7 @@ from typing import Any
 from flask import current_app, g, jsonify, request
 from flask_babel import gettext as _
 from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload
 
 from app.accounts import auth
 from app.accounts.models import User
@@ -72,11 +73,16 @@ def token_required(view: Callable) -> Callable:
         scheme, _sep, secret = request.headers.get("Authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not secret.strip():
             return _unauthorised(_("缺少访问令牌：请在 Authorization 头中发送 Bearer 令牌。"))
-        row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(secret.strip())))
-        if row is None or not row.is_valid(utcnow()):
+        found = db.session.execute(
+            select(ApiToken, User)
+            .join(User, User.id == ApiToken.user_id)
+            .where(ApiToken.token_hash == hash_token(secret.strip()))
+            .options(joinedload(User.role_rows))
+        ).first()
+        if found is None or not found.ApiToken.is_valid(utcnow()):
             return _unauthorised(_("访问令牌无效、已过期或已撤销，请重新获取。"))
-        user = db.session.get(User, row.user_id)
-        if user is None or not user.active:
+        row, user = found
+        if not user.active:
             return error(403, _("该账号已停用，请联系管理员。"))
         g.api_user, g.api_token = user, row
         return view(*args, **kwargs)

@@ -198,6 +198,7 @@ def _scored(attempt: Attempt) -> None:
         quiz_id=attempt.quiz_id,
         course_id=attempt.quiz.course_id,
         passed=attempt.passed,
+        percent=attempt.percent,
     )
 
 

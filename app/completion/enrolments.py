@@ -1,27 +1,39 @@
-"""Enrolments: which person must complete which course, resolved from assignments at query time.
+"""Enrolments: which person must complete which course, kept in the ``enrolments`` table.
 
 A person is enrolled in a course assigned to them, to a cohort they are a trainee of, or to their
-department — so people who join a cohort or department later are enrolled without any new row.
-Archived courses enrol nobody.
+department — so people who join a cohort or department later are enrolled without a new assignment.
+Archived courses enrol nobody. ``resolved`` states these rules as one query; the stored rows are
+its result, refreshed by the unit of work: a flush that adds, changes or removes an assignment, a
+cohort membership, a person (or their department) or a course's archived flag rebuilds the rows of
+the people concerned in the same transaction. Reports read the stored rows (an index scan instead
+of resolving every assignment on every request).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import and_, func, select, union_all
+from sqlalchemy import and_, delete, event, func, insert, inspect, select, union_all
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session
 
 from app.accounts.models import CohortMember, User
+from app.completion.models import Enrolment
 from app.learning.models import Assignment, Course
+
+CHUNK = 1000  # people per DELETE/INSERT pair (keeps the statements' parameter lists short)
 
 
 def enrolments() -> Any:
-    """Subquery (user_id, course_id, due_date): every live course assigned to every person, earliest due date.
+    """Subquery (user_id, course_id, due_date): every live course assigned to every person, earliest due date."""
+    return select(Enrolment.user_id, Enrolment.course_id, Enrolment.due_date).subquery("enrolments")
 
-    Archived courses are left out inside each branch, where the planner knows the tables' statistics,
-    so callers need no inner join on ``courses``: over this grouped subquery the planner would expect
-    a few hundred rows instead of tens of thousands and pick nested loops (an outer join for titles
-    is fine).
+
+def resolved(user_ids: Iterable[int] | None = None) -> Any:
+    """The enrolment rules as a query (user_id, course_id, due_date), for some people or everyone.
+
+    Archived courses are left out inside each branch, where the planner knows the tables' statistics.
     """
     live = and_(Course.id == Assignment.course_id, Course.archived.is_(False))
     direct = (
@@ -41,9 +53,88 @@ def enrolments() -> Any:
         .join(Course, live)
         .join(User, User.department_id == Assignment.department_id)
     )
+    if user_ids is not None:
+        ids = list(user_ids)
+        direct = direct.where(Assignment.user_id.in_(ids))
+        by_cohort = by_cohort.where(CohortMember.user_id.in_(ids))
+        by_department = by_department.where(User.id.in_(ids))
     pairs = union_all(direct, by_cohort, by_department).subquery("pairs")
-    return (
-        select(pairs.c.user_id, pairs.c.course_id, func.min(pairs.c.due_date).label("due_date"))
-        .group_by(pairs.c.user_id, pairs.c.course_id)
-        .subquery("enrolments")
+    return select(pairs.c.user_id, pairs.c.course_id, func.min(pairs.c.due_date)).group_by(
+        pairs.c.user_id, pairs.c.course_id
     )
+
+
+def refresh(session: Session | Connection, user_ids: Iterable[int] | None = None) -> None:
+    """Rebuild the stored enrolments of some people (``None``: everyone) from the rules, in the session's transaction."""
+    table, columns = Enrolment.__table__, ["user_id", "course_id", "due_date"]
+    if user_ids is None:
+        session.execute(delete(table))
+        session.execute(insert(table).from_select(columns, resolved()))
+        return
+    ids = sorted(set(user_ids))
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start : start + CHUNK]
+        session.execute(delete(table).where(table.c.user_id.in_(chunk)))
+        session.execute(insert(table).from_select(columns, resolved(chunk)))
+
+
+# Keeping the rows current ------------------------------------------------------------------------
+
+_KEY = "enrolment_changes"
+
+
+def _changed(obj: Any, *names: str) -> bool:
+    state = inspect(obj)
+    return any(state.attrs[name].history.has_changes() for name in names)
+
+
+def _old_and_new(obj: Any, name: str) -> set:
+    history = inspect(obj).attrs[name].history
+    return {v for v in (*history.deleted, *history.unchanged, *history.added) if v is not None}
+
+
+def _collect(session: Session, _context: Any) -> None:
+    """After a flush: note whose enrolments the flushed objects may change (the rebuild runs after it)."""
+    changes = session.info.setdefault(_KEY, {"all": False, "users": set(), "cohorts": set(), "departments": set()})
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(obj, CohortMember):
+            changes["users"] |= _old_and_new(obj, "user_id")
+        elif isinstance(obj, Assignment):
+            if obj in session.dirty and not _changed(obj, "user_id", "cohort_id", "department_id", "course_id", "due_date"):
+                continue
+            changes["users"] |= _old_and_new(obj, "user_id")
+            changes["cohorts"] |= _old_and_new(obj, "cohort_id")
+            changes["departments"] |= _old_and_new(obj, "department_id")
+        elif isinstance(obj, User):
+            if obj in session.new or _changed(obj, "department_id"):
+                changes["users"].add(obj.id)
+        elif isinstance(obj, Course) and obj in session.dirty and _changed(obj, "archived"):
+            changes["all"] = True
+
+
+def _apply(session: Session, _context: Any) -> None:
+    """Rebuild the enrolments noted by ``_collect`` (same transaction, so they commit or roll back together)."""
+    changes = session.info.pop(_KEY, None)
+    if not changes:
+        return
+    if changes["all"]:
+        refresh(session)
+        return
+    users = set(changes["users"])
+    if changes["cohorts"]:
+        users |= set(session.scalars(select(CohortMember.user_id).where(CohortMember.cohort_id.in_(changes["cohorts"]))))
+    if changes["departments"]:
+        users |= set(session.scalars(select(User.id).where(User.department_id.in_(changes["departments"]))))
+    if users:
+        refresh(session, users)
+
+
+def _forget(session: Session, *_: Any) -> None:
+    session.info.pop(_KEY, None)
+
+
+def track() -> None:
+    """Listen to every session's flushes (idempotent)."""
+    for name, listener in (("after_flush", _collect), ("after_flush_postexec", _apply), ("after_rollback", _forget)):
+        if not event.contains(Session, name, listener):
+            event.listen(Session, name, listener)

@@ -6,7 +6,7 @@ from typing import Any
 
 from blinker import signal
 
-from app.completion import services
+from app.completion import enrolments, services
 
 
 def on_module_completed(sender: Any, *, user_id: int, course_id: int, **_: Any) -> None:
@@ -14,9 +14,11 @@ def on_module_completed(sender: Any, *, user_id: int, course_id: int, **_: Any) 
     services.recompute_for_course_id(user_id, course_id)
 
 
-def on_attempt_scored(sender: Any, *, user_id: int, quiz_id: int, **_: Any) -> None:
-    """A quiz attempt was scored: recompute the courses that require the quiz."""
-    services.recompute_requiring(user_id, "quiz", quiz_id)
+def on_attempt_scored(
+    sender: Any, *, user_id: int, quiz_id: int, passed: bool | None = None, percent: int | None = None, **_: Any
+) -> None:
+    """A quiz attempt was scored: recompute the courses that require the quiz (unless it changes nothing)."""
+    services.recompute_requiring(user_id, "quiz", quiz_id, result=(bool(passed), percent))
 
 
 def on_submission_graded(sender: Any, *, user_id: int, card_id: int, **_: Any) -> None:
@@ -32,6 +34,7 @@ def on_content_loaded(report: Any, **_: Any) -> None:
 
 def connect() -> None:
     """Connect the listeners (idempotent: blinker keeps one connection per receiver)."""
+    enrolments.track()
     signal("module-completed").connect(on_module_completed)
     signal("attempt-scored").connect(on_attempt_scored)
     signal("submission-graded").connect(on_submission_graded)

@@ -2,20 +2,29 @@
 
 from __future__ import annotations
 
+from functools import cache
+
+from babel import Locale
 from flask import current_app, has_request_context, request, session
 from flask_login import current_user
 
 LOCALES = {"zh_CN": "简体中文", "en": "English"}
 
 
-def select_locale() -> str:
+@cache
+def _locale(identifier: str) -> Locale:
+    """Parse a locale once per process (Flask-Babel would parse it on every request)."""
+    return Locale.parse(identifier)
+
+
+def select_locale() -> Locale:
     """Pick the interface language for this request."""
     supported = current_app.config["BABEL_SUPPORTED_LOCALES"]
     if not has_request_context():
-        return current_app.config["BABEL_DEFAULT_LOCALE"]
+        return _locale(current_app.config["BABEL_DEFAULT_LOCALE"])
     if current_user and current_user.is_authenticated and current_user.locale in supported:
-        return current_user.locale
+        return _locale(current_user.locale)
     chosen = session.get("locale") or request.cookies.get("locale")
     if chosen in supported:
-        return chosen
-    return current_app.config["BABEL_DEFAULT_LOCALE"]
+        return _locale(chosen)
+    return _locale(current_app.config["BABEL_DEFAULT_LOCALE"])

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from flask import Flask
-from flask_babel import format_date, format_datetime
+from flask_babel import format_date, format_datetime, get_locale
 
-from app.core.i18n import LOCALES, select_locale
+from app.core.i18n import LOCALES
 
 
 def init_app(app: Flask) -> None:
@@ -23,4 +23,4 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def globals_() -> dict:
-        return {"LOCALES": LOCALES, "current_locale": select_locale()}
+        return {"LOCALES": LOCALES, "current_locale": str(get_locale())}

@@ -1,0 +1,141 @@
+"""Stored enrolments: after every kind of change the rows equal what the assignment rules give."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from sqlalchemy import create_engine, select, text
+
+from app.accounts import services as accounts
+from app.accounts.models import CohortMember
+from app.completion import enrolments
+from app.completion.models import Enrolment
+from app.extensions import db
+from app.learning import services as learning
+from tests import factories
+from tests.test_cli import TEST_CONTENT, _run_flask
+
+SOON, LATER = date.today() + timedelta(days=7), date.today() + timedelta(days=30)
+
+
+def stored() -> set[tuple[int, int, date | None]]:
+    """The stored rows, fresh from the database."""
+    db.session.expire_all()
+    return {(r.user_id, r.course_id, r.due_date) for r in db.session.scalars(select(Enrolment))}
+
+
+def rules() -> set[tuple[int, int, date | None]]:
+    """What the assignment rules give for everyone right now."""
+    return {tuple(row) for row in db.session.execute(enrolments.resolved())}
+
+
+def test_rows_follow_assignments_memberships_departments_and_archiving(app, make_user):
+    course = factories.course()
+    ann = make_user("ann", cohort="c1", department="门店销售部")
+    bob = make_user("bob", department="门店销售部")
+    cat = make_user("cat")
+    assert stored() == set()
+
+    cohort = factories.assign(cohort="c1", due_date=LATER)  # cohort assignment: its trainees
+    assert stored() == rules() == {(ann.id, course.id, LATER)}
+
+    dept = accounts.get_or_create_department("门店销售部")
+    learning.assign_course(course, department=dept, due_date=SOON)  # department: everyone in it, earliest due date
+    assert stored() == rules() == {(ann.id, course.id, SOON), (bob.id, course.id, SOON)}
+
+    accounts.add_member(accounts.get_or_create_cohort("c1"), cat, "trainee")  # joins the cohort later
+    assert (cat.id, course.id, LATER) in stored()
+
+    dan = make_user("dan", department="门店销售部")  # a new person in the department
+    assert (dan.id, course.id, SOON) in stored()
+
+    bob.department_id = None  # moves out of the department
+    db.session.commit()
+    assert all(row[0] != bob.id for row in stored())
+
+    learning.assign_course(course, cohort=accounts.get_or_create_cohort("c1"), due_date=SOON - timedelta(days=1))
+    assert (cat.id, course.id, SOON - timedelta(days=1)) in stored()  # a new due date on the same assignment
+
+    member = db.session.scalar(select(CohortMember).where(CohortMember.user_id == cat.id))
+    accounts.remove_member(member)
+    assert all(row[0] != cat.id for row in stored())
+
+    learning.unassign(cohort)
+    assert stored() == rules()
+
+    course.archived = True  # archived courses enrol nobody
+    db.session.commit()
+    assert stored() == rules() == set()
+    course.archived = False
+    db.session.commit()
+    assert stored() == rules() != set()
+
+
+def test_a_rolled_back_change_leaves_the_rows(app, make_user):
+    ann = make_user("ann", cohort="c1")
+    factories.assign(cohort="c1")
+    before = stored()
+    assert before == {(ann.id, factories.course().id, None)}
+    member = db.session.scalar(select(CohortMember).where(CohortMember.user_id == ann.id))
+    db.session.delete(member)
+    db.session.flush()
+    assert db.session.scalar(select(Enrolment).where(Enrolment.user_id == ann.id)) is None  # inside the transaction
+    db.session.rollback()
+    assert stored() == before
+
+
+def test_refresh_rebuilds_some_people_or_everyone(app, make_user):
+    ann, bob = make_user("ann", cohort="c1"), make_user("bob", cohort="c1")
+    factories.assign(cohort="c1")
+    db.session.execute(Enrolment.__table__.delete())
+    db.session.commit()
+    enrolments.refresh(db.session, [ann.id])
+    db.session.commit()
+    assert {row[0] for row in stored()} == {ann.id}
+    enrolments.refresh(db.session)
+    db.session.commit()
+    assert stored() == rules() and {row[0] for row in stored()} == {ann.id, bob.id}
+
+
+def test_the_migration_fills_the_table_from_existing_assignments(empty_database):
+    env = {"APP_ENV": "development", "DATABASE_URL": empty_database, "CONTENT_DIR": str(TEST_CONTENT)}
+    first = _run_flask(["db", "upgrade", "caa0a0e705eb"], env)
+    assert first.returncode == 0, first.stderr
+    engine = create_engine(empty_database)
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO departments (id, name, created_at) VALUES (1, '门店', CURRENT_TIMESTAMP)"))
+        for uid, dept in ((1, 1), (2, None), (3, None)):
+            conn.execute(
+                text(
+                    "INSERT INTO users (id, username, name, password_hash, active, session_version, department_id, created_at)"
+                    " VALUES (:id, :u, :u, 'x', :yes, 1, :d, CURRENT_TIMESTAMP)"
+                ),
+                {"id": uid, "u": f"u{uid}", "yes": True, "d": dept},
+            )
+        for cid, archived in ((1, False), (2, True)):
+            conn.execute(
+                text(
+                    "INSERT INTO courses (id, slug, title, summary, audience, position, intro_html, completion, archived, updated_at)"
+                    " VALUES (:id, :s, :s, '', '', :id, '', '{}', :a, CURRENT_TIMESTAMP)"
+                ),
+                {"id": cid, "s": f"c{cid}", "a": archived},
+            )
+        conn.execute(text("INSERT INTO cohorts (id, name, created_at) VALUES (1, 'k', CURRENT_TIMESTAMP)"))
+        conn.execute(text("INSERT INTO cohort_members (id, cohort_id, user_id, role) VALUES (1, 1, 2, 'trainee')"))
+        for aid, course, cohort, dept, user, due in (
+            (1, 1, None, 1, None, "2026-12-31"), (2, 1, 1, None, None, "2026-12-01"),
+            (3, 1, None, None, 2, "2026-11-30"), (4, 2, None, None, 3, None),
+        ):
+            conn.execute(
+                text(
+                    "INSERT INTO assignments (id, course_id, cohort_id, department_id, user_id, due_date, created_at)"
+                    " VALUES (:id, :c, :k, :d, :u, :due, CURRENT_TIMESTAMP)"
+                ),
+                {"id": aid, "c": course, "k": cohort, "d": dept, "u": user, "due": due},
+            )
+    second = _run_flask(["db", "upgrade"], env)
+    assert second.returncode == 0, second.stderr
+    with engine.connect() as conn:
+        rows = {tuple(map(str, row)) for row in conn.execute(text("SELECT user_id, course_id, due_date FROM enrolments"))}
+    engine.dispose()
+    assert rows == {("1", "1", "2026-12-31"), ("2", "1", "2026-11-30")}  # earliest date; archived course 2 enrols nobody
