@@ -139,3 +139,14 @@ def test_the_migration_fills_the_table_from_existing_assignments(empty_database)
         rows = {tuple(map(str, row)) for row in conn.execute(text("SELECT user_id, course_id, due_date FROM enrolments"))}
     engine.dispose()
     assert rows == {("1", "1", "2026-12-31"), ("2", "1", "2026-11-30")}  # earliest date; archived course 2 enrols nobody
+
+
+def test_the_command_rebuilds_rows_written_around_the_unit_of_work(app, runner, make_user):
+    ann = make_user("ann", cohort="c1")
+    factories.assign(cohort="c1")
+    db.session.execute(Enrolment.__table__.delete())  # as if someone had edited the tables by hand
+    db.session.commit()
+    result = runner.invoke(args=["completion", "enrolments"])
+    assert result.exit_code == 0, result.output
+    assert "1 row(s)" in result.output
+    assert stored() == rules() == {(ann.id, factories.course().id, None)}

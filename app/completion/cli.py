@@ -1,4 +1,4 @@
-"""``flask reminders send`` and ``flask completion recompute``."""
+"""``flask reminders send``, ``flask completion recompute`` and ``flask completion enrolments``."""
 
 from __future__ import annotations
 
@@ -27,6 +27,20 @@ def completion_recompute() -> None:
     from app.completion import services
 
     click.echo(f"Recomputed completion for {services.recompute_all()} person(s).")
+
+
+@completion_cli.command("enrolments")
+def completion_enrolments() -> None:
+    """Rebuild the stored enrolments from the assignments (after changing them with SQL by hand)."""
+    from sqlalchemy import func, select
+
+    from app.completion import enrolments
+    from app.completion.models import Enrolment
+    from app.extensions import db
+
+    enrolments.refresh(db.session)
+    db.session.commit()
+    click.echo(f"Enrolments rebuilt: {db.session.scalar(select(func.count()).select_from(Enrolment))} row(s).")
 
 
 def init_app(app: Flask) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SubmitField, TextAreaField
-from wtforms.validators import AnyOf, DataRequired, Length
+from wtforms.validators import AnyOf, DataRequired, Length, Optional
 
 from app.completion.models import ITEM_KINDS
 
@@ -20,3 +20,13 @@ class WaiverForm(FlaskForm):
         validators=[DataRequired(_l("请填写豁免原因。")), Length(max=500, message=_l("豁免原因不能超过 500 个字。"))],
     )
     submit = SubmitField(_l("豁免此项"))
+
+
+class RevokeWaiverForm(FlaskForm):
+    """Revoke a waiver, with an optional reason."""
+
+    reason = TextAreaField(
+        _l("撤销原因（选填）"),
+        validators=[Optional(), Length(max=500, message=_l("撤销原因不能超过 500 个字。"))],
+    )
+    submit = SubmitField(_l("撤销豁免"))

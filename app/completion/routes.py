@@ -1,18 +1,18 @@
-"""Waiving checklist items (HR), and the trainee's checklist on the course page."""
+"""Waiving checklist items and revoking waivers (HR), and the trainee's checklist on the course page."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Blueprint, flash, redirect, url_for
+from flask import Blueprint, abort, flash, redirect, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
 from app.accounts.models import User
 from app.completion import services
-from app.completion.forms import WaiverForm
-from app.completion.models import Certificate
+from app.completion.forms import RevokeWaiverForm, WaiverForm
+from app.completion.models import Certificate, Waiver
 from app.completion.rules import Checklist, evaluate
 from app.core.decorators import role_required
 from app.extensions import db
@@ -40,6 +40,28 @@ def waive(user_id: int, course_id: int):
             for error in errors:
                 flash(str(error), "danger")
     return redirect(url_for("reports.transcript", user_id=user.id, _anchor=f"course-{course.id}"))
+
+
+@bp.post("/reports/trainees/<int:user_id>/courses/<int:course_id>/waivers/<int:waiver_id>/revoke")
+@role_required("hr")
+def revoke_waiver(user_id: int, course_id: int, waiver_id: int):
+    """Revoke one waiver of a trainee's course; the course is recomputed and the revocation audited."""
+    waiver = db.session.get(Waiver, waiver_id)
+    if waiver is None or waiver.user_id != user_id or waiver.course_id != course_id:
+        abort(404)
+    form = RevokeWaiverForm()
+    if form.validate_on_submit():
+        try:
+            services.revoke_waiver(waiver, current_user, form.reason.data)
+        except services.CompletionError as error:
+            flash(str(error), "danger")
+        else:
+            flash(_("已撤销豁免，课程完成情况已更新。"), "success")
+    else:
+        for errors in form.errors.values():
+            for error in errors:
+                flash(str(error), "danger")
+    return redirect(url_for("reports.transcript", user_id=user_id, _anchor=f"course-{course_id}"))
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""Writes for completion: recompute records, waive items, issue certificates."""
+"""Writes for completion: recompute records, waive items and revoke waivers, issue certificates."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import secrets
 from collections.abc import Iterable
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, union
+from sqlalchemy import delete, select, union
 from sqlalchemy.exc import IntegrityError
 
 from app.accounts.models import User
@@ -47,14 +47,7 @@ def recompute_courses(user_id: int, courses: Iterable[Course], *, keep_untouched
 
 
 def _store(user_id: int, courses: list[Course], checklists: dict[int, Checklist], keep_untouched: bool) -> dict:
-    rows = {
-        row.course_id: row
-        for row in db.session.scalars(
-            select(CourseCompletion).where(
-                CourseCompletion.user_id == user_id, CourseCompletion.course_id.in_([c.id for c in courses])
-            )
-        )
-    }
+    rows = _stored_rows(user_id, courses)
     completed = []
     for course in courses:
         checklist = checklists[course.id]
@@ -115,8 +108,13 @@ def recompute_for_course_id(user_id: int, course_id: int) -> CourseCompletion | 
     return recompute(user_id, course) if course is not None else None
 
 
-def recompute_requiring(user_id: int, kind: str, ref_id: int) -> dict:
-    """Recompute every course whose rules name this quiz or role-play card."""
+def recompute_requiring(user_id: int, kind: str, ref_id: int, result: tuple[bool, int | None] | None = None) -> dict:
+    """Recompute every course whose rules name this quiz or role-play card.
+
+    ``result`` is a new quiz attempt's (passed, percent): when every stored record already counts
+    the quiz as done or the attempt failed, and already holds a best score at least as high, the
+    attempt cannot change any record and nothing is recomputed (a retake that is no better).
+    """
     model = Quiz if kind == "quiz" else RoleplayCard
     slug = db.session.scalar(select(model.slug).where(model.id == ref_id))
     if slug is None:
@@ -124,7 +122,31 @@ def recompute_requiring(user_id: int, kind: str, ref_id: int) -> dict:
     key = RULE_KEYS[kind]
     courses = db.session.scalars(select(Course).where(Course.archived.is_(False))).all()
     wanted = [c for c in courses if slug in (c.completion or {}).get(key, [])]
-    return recompute_courses(user_id, wanted) if wanted else {}
+    if not wanted:
+        return {}
+    if result is not None:
+        stored = _stored_rows(user_id, wanted)
+        if len(stored) == len(wanted) and all(_changes_nothing(row, kind, slug, result) for row in stored.values()):
+            return stored
+    return recompute_courses(user_id, wanted)
+
+
+def _stored_rows(user_id: int, courses: list[Course]) -> dict[int, CourseCompletion]:
+    rows = db.session.scalars(
+        select(CourseCompletion).where(
+            CourseCompletion.user_id == user_id, CourseCompletion.course_id.in_([c.id for c in courses])
+        )
+    )
+    return {row.course_id: row for row in rows}
+
+
+def _changes_nothing(row: CourseCompletion, kind: str, slug: str, result: tuple[bool, int | None]) -> bool:
+    """Whether a new attempt with this result leaves the stored item exactly as it is."""
+    passed, percent = result
+    item = next((i for i in row.items or [] if i.get("kind") == kind and i.get("slug") == slug), None)
+    if item is None or percent is None or item.get("score") is None:
+        return False
+    return (item.get("state") == "done" or not passed) and item["score"] >= percent
 
 
 def recompute_all() -> int:
@@ -158,7 +180,41 @@ def waive(user: User, course: Course, kind: str, slug: str, reason: str, by: Use
         raise CompletionError(str(_l("这一项已完成或已豁免，无需再豁免。")))
     waiver = Waiver(user_id=user.id, course_id=course.id, kind=kind, slug=slug, reason=reason, by_id=by.id)
     db.session.add(waiver)
-    audit.record("completion.waived", user, {"username": user.username, "course": course.slug, "kind": kind, "slug": slug, "reason": reason})
+    audit.record(
+        "completion.waived",
+        user,
+        {"username": user.username, "course": course.slug, "kind": kind, "slug": slug, "reason": reason},
+    )
     db.session.commit()
     recompute(user.id, course)
     return waiver
+
+
+def revoke_waiver(waiver: Waiver, by: User, reason: str | None = None) -> CourseCompletion:
+    """Delete a waiver (the audit log keeps its details), then recompute the course as ``waive`` does.
+
+    A course that was complete only thanks to the waiver goes back to in progress; a certificate
+    already issued stays, as after any other loss of completion (certificates are kept once earned).
+    """
+    reason = (reason or "").strip()
+    if len(reason) > 500:
+        raise CompletionError(str(_l("撤销原因不能超过 500 个字。")))
+    user = db.session.get(User, waiver.user_id)
+    course = db.session.get(Course, waiver.course_id)
+    details = {
+        "username": user.username,
+        "course": course.slug,
+        "kind": waiver.kind,
+        "slug": waiver.slug,
+        "waiver_reason": waiver.reason,
+        "waived_by": waiver.by.username if waiver.by else None,
+        "waived_at": waiver.created_at.isoformat(timespec="seconds"),
+        "revoked_by": by.username,
+        "reason": reason,
+    }
+    if db.session.execute(delete(Waiver).where(Waiver.id == waiver.id)).rowcount != 1:
+        db.session.rollback()
+        raise CompletionError(str(_l("该豁免已被撤销。")))
+    audit.record("completion.waiver_revoked", user, details)
+    db.session.commit()
+    return recompute(user.id, course)

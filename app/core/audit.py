@@ -33,6 +33,7 @@ ACTIONS = {
     "course.unassigned": _l("取消分配"),
     "assignments.changed": _l("批量修改分配"),
     "completion.waived": _l("豁免要求"),
+    "completion.waiver_revoked": _l("撤销豁免"),
     "roleplay.graded": _l("评分"),
     "roleplay.regraded": _l("修改评分"),
     "roleplay.returned": _l("退回修改"),

@@ -166,3 +166,6 @@ def verify(code: str | None = None):
         cert = db.session.scalar(select(Certificate).where(Certificate.code == code))
     status = 404 if code and cert is None else 200
     return render_template("reports/verify.html", code=code, cert=cert), status
+
+
+from app.reports import roleplays  # noqa: E402, F401  (registers /reports/roleplays on this blueprint)
