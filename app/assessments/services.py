@@ -65,6 +65,20 @@ def _check_allowed(user_id: int, quiz: Quiz, *, cooldown: bool) -> None:
             raise AttemptError(str(message))
 
 
+def _lock_person(user_id: int) -> None:
+    """Hold a write lock on the person's row until commit, so their attempt writes happen one at a time.
+
+    The no-op UPDATE takes a row lock on PostgreSQL and the database write lock on SQLite; a second
+    submission by the same person waits here and then counts the first one (attempt limits hold).
+    """
+    db.session.execute(
+        update(User)
+        .where(User.id == user_id)
+        .values(session_version=User.session_version)
+        .execution_options(synchronize_session=False)
+    )
+
+
 def attempt_block(user: User, quiz: Quiz) -> str | None:
     """Why the user cannot start a new attempt now (None when they can)."""
     try:
@@ -210,7 +224,12 @@ def submit(attempt: Attempt) -> Attempt:
     """
     if attempt.submitted:
         return attempt
-    _check_allowed(attempt.user_id, attempt.quiz, cooldown=False)
+    _lock_person(attempt.user_id)
+    try:
+        _check_allowed(attempt.user_id, attempt.quiz, cooldown=False)
+    except AttemptError:
+        db.session.rollback()
+        raise
     claimed = db.session.execute(
         update(Attempt)
         .where(Attempt.id == attempt.id, Attempt.status == "in_progress")
@@ -248,6 +267,12 @@ def submit_answers(user: User, quiz: Quiz, raw: Any) -> Attempt:
     answers, errors = validate_answers(definition["questions"], raw, complete=True)
     if errors:
         raise InvalidAnswers(errors)
+    _lock_person(user.id)
+    try:  # again under the lock: a submission sent at the same moment may have used the last attempt
+        _check_allowed(user.id, quiz, cooldown=True)
+    except AttemptError:
+        db.session.rollback()
+        raise
     now = utcnow()
     attempt = Attempt(
         user_id=user.id,
