@@ -123,8 +123,10 @@ def test_the_migration_fills_the_table_from_existing_assignments(empty_database)
         conn.execute(text("INSERT INTO cohorts (id, name, created_at) VALUES (1, 'k', CURRENT_TIMESTAMP)"))
         conn.execute(text("INSERT INTO cohort_members (id, cohort_id, user_id, role) VALUES (1, 1, 2, 'trainee')"))
         for aid, course, cohort, dept, user, due in (
-            (1, 1, None, 1, None, "2026-12-31"), (2, 1, 1, None, None, "2026-12-01"),
-            (3, 1, None, None, 2, "2026-11-30"), (4, 2, None, None, 3, None),
+            (1, 1, None, 1, None, "2026-12-31"),
+            (2, 1, 1, None, None, "2026-12-01"),
+            (3, 1, None, None, 2, "2026-11-30"),
+            (4, 2, None, None, 3, None),
         ):
             conn.execute(
                 text(
@@ -136,9 +138,14 @@ def test_the_migration_fills_the_table_from_existing_assignments(empty_database)
     second = _run_flask(["db", "upgrade"], env)
     assert second.returncode == 0, second.stderr
     with engine.connect() as conn:
-        rows = {tuple(map(str, row)) for row in conn.execute(text("SELECT user_id, course_id, due_date FROM enrolments"))}
+        rows = {
+            tuple(map(str, row)) for row in conn.execute(text("SELECT user_id, course_id, due_date FROM enrolments"))
+        }
     engine.dispose()
-    assert rows == {("1", "1", "2026-12-31"), ("2", "1", "2026-11-30")}  # earliest date; archived course 2 enrols nobody
+    assert rows == {
+        ("1", "1", "2026-12-31"),
+        ("2", "1", "2026-11-30"),
+    }  # earliest date; archived course 2 enrols nobody
 
 
 def test_the_command_rebuilds_rows_written_around_the_unit_of_work(app, runner, make_user):

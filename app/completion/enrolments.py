@@ -100,7 +100,9 @@ def _collect(session: Session, _context: Any) -> None:
         if isinstance(obj, CohortMember):
             changes["users"] |= _old_and_new(obj, "user_id")
         elif isinstance(obj, Assignment):
-            if obj in session.dirty and not _changed(obj, "user_id", "cohort_id", "department_id", "course_id", "due_date"):
+            if obj in session.dirty and not _changed(
+                obj, "user_id", "cohort_id", "department_id", "course_id", "due_date"
+            ):
                 continue
             changes["users"] |= _old_and_new(obj, "user_id")
             changes["cohorts"] |= _old_and_new(obj, "cohort_id")
@@ -122,7 +124,9 @@ def _apply(session: Session, _context: Any) -> None:
         return
     users = set(changes["users"])
     if changes["cohorts"]:
-        users |= set(session.scalars(select(CohortMember.user_id).where(CohortMember.cohort_id.in_(changes["cohorts"]))))
+        users |= set(
+            session.scalars(select(CohortMember.user_id).where(CohortMember.cohort_id.in_(changes["cohorts"])))
+        )
     if changes["departments"]:
         users |= set(session.scalars(select(User.id).where(User.department_id.in_(changes["departments"]))))
     if users:
