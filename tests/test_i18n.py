@@ -60,3 +60,13 @@ def test_pages_switch_language(client, login_as):
     page = client.get("/dashboard").get_data(as_text=True)
     assert "My learning" in page and "我的学习" not in page
     assert client.post("/locale", data={"locale": "xx", "next": "https://evil.example"}).headers["Location"] == "/"
+
+
+def test_menu_items_naming_lists_are_plural_in_english(client, login_as):
+    login_as("admin")
+    page = client.get("/dashboard").get_data(as_text=True)
+    assert ">课程</a>" in page and ">部门</a>" in page and ">班组</a>" in page
+    client.post("/locale", data={"locale": "en", "next": "/dashboard"})
+    page = client.get("/dashboard").get_data(as_text=True)
+    assert ">Courses</a>" in page and ">Departments</a>" in page and ">Cohorts</a>" in page
+    assert "<h1 class=\"h3 mb-3\">Departments</h1>" in client.get("/admin/departments").get_data(as_text=True)
