@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from sqlalchemy import and_, case, func, select
+from sqlalchemy.orm import defer
 
 from app.assessments.models import Attempt, Quiz
 from app.completion.models import Waiver
@@ -102,6 +103,7 @@ def requirements(courses: Iterable[Course]) -> dict[int, list[Requirement]]:
         select(Module)
         .where(Module.course_id.in_([c.id for c in courses]), Module.archived.is_(False))
         .order_by(Module.course_id, Module.position)
+        .options(defer(Module.body_html))  # titles and ids only: the rendered HTML is large
     ).all()
     by_course: dict[int, list[Module]] = defaultdict(list)
     for module in modules:
