@@ -38,6 +38,11 @@ class Config:
     PER_PAGE = 20
     TRUST_PROXY = os.environ.get("TRUST_PROXY") == "1"
     PASSWORD_HASH_METHOD = "scrypt"
+    # Passwords the platform generates (staff import) carry about 70 random bits: key stretching
+    # protects guessable passwords, not random ones, so they are hashed quickly (a 5,000-person
+    # import would otherwise spend minutes in scrypt) and re-hashed with PASSWORD_HASH_METHOD at
+    # the first sign-in.
+    GENERATED_PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
     TESTING = False
     DEBUG = False
 

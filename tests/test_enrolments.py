@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import create_engine, event, select, text
 
 from app.accounts import services as accounts
 from app.accounts.models import CohortMember
@@ -71,7 +71,7 @@ def test_rows_follow_assignments_memberships_departments_and_archiving(app, make
     assert stored() == rules() != set()
 
 
-def test_a_rolled_back_change_leaves_the_rows(app, make_user):
+def test_rows_change_at_commit_and_a_rollback_leaves_them(app, make_user):
     ann = make_user("ann", cohort="c1")
     factories.assign(cohort="c1")
     before = stored()
@@ -79,9 +79,36 @@ def test_a_rolled_back_change_leaves_the_rows(app, make_user):
     member = db.session.scalar(select(CohortMember).where(CohortMember.user_id == ann.id))
     db.session.delete(member)
     db.session.flush()
-    assert db.session.scalar(select(Enrolment).where(Enrolment.user_id == ann.id)) is None  # inside the transaction
+    assert db.session.scalar(select(Enrolment).where(Enrolment.user_id == ann.id)) is not None  # not before commit
     db.session.rollback()
     assert stored() == before
+    member = db.session.scalar(select(CohortMember).where(CohortMember.user_id == ann.id))
+    db.session.delete(member)
+    db.session.commit()
+    assert stored() == rules() == set()
+
+
+def test_many_flushes_in_one_transaction_rebuild_once(app, make_user):
+    factories.assign(cohort="c1")
+    cohort = accounts.get_or_create_cohort("c1")
+    people = [make_user(f"p{n}") for n in range(5)]
+    touching: list[str] = []
+
+    def note(conn, cursor, statement, *args):
+        if "enrolments" in statement and not statement.lstrip().upper().startswith("SELECT"):
+            touching.append(statement.split()[0].upper())
+
+    event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        for person in people:
+            accounts.add_member(cohort, person, "trainee", commit=False)
+            db.session.flush()
+        assert touching == []  # nothing rebuilt at each flush
+        db.session.commit()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", note)
+    assert touching == ["DELETE", "INSERT"]  # one rebuild for the five people, at commit
+    assert stored() == rules() and len(stored()) == 5
 
 
 def test_refresh_rebuilds_some_people_or_everyone(app, make_user):

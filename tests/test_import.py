@@ -119,6 +119,26 @@ def test_apply_creates_people_with_departments_cohorts_and_one_time_passwords(ap
     assert response.status_code == 302
 
 
+def test_generated_passwords_get_a_quick_hash_that_the_first_sign_in_replaces(app, client, monkeypatch, make_user):
+    monkeypatch.setitem(app.config, "PASSWORD_HASH_METHOD", "pbkdf2:sha256:1500")  # the slow kind, as scrypt in production
+    result = importer.apply(GOOD.encode())
+    first, second = result.created[0], result.created[1]
+    quick = app.config["GENERATED_PASSWORD_HASH_METHOD"] + "$"
+    people = {u.username: u for u in db.session.scalars(select(User).where(User.username.in_([first.username, second.username])))}
+    assert all(u.password_hash.startswith(quick) and u.has_generated_password_hash for u in people.values())
+    assert client.post("/login", data={"username": first.username, "password": "wrong-password-1"}).status_code == 200
+    db.session.expire_all()
+    assert people[first.username].password_hash.startswith(quick)  # a failed sign-in changes nothing
+    assert client.post("/login", data={"username": first.username, "password": first.password}).status_code == 302
+    db.session.expire_all()
+    signed_in = people[first.username]
+    assert signed_in.password_hash.startswith("pbkdf2:sha256:1500$") and not signed_in.has_generated_password_hash
+    assert signed_in.check_password(first.password)
+    assert people[second.username].password_hash.startswith(quick)  # the others keep theirs until they sign in
+    chosen = make_user("chosen", password="typed-by-hand-42")
+    assert chosen.password_hash.startswith("pbkdf2:sha256:1500$")  # passwords people choose always get the slow kind
+
+
 def test_reimporting_the_same_file_changes_nothing(app):
     importer.apply(GOOD.encode())
     before, numbers = snapshot(), counts()

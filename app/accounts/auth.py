@@ -165,6 +165,8 @@ def authenticate(username: str, password: str, address: str) -> tuple[User | Non
         return None, str(_l("用户名或密码不正确。"))
     if not user.active:
         return None, str(_l("该账号已停用，请联系管理员。"))
+    if user.has_generated_password_hash:  # a generated password's quick hash: store the slow kind now
+        user.set_password(password)
     user.last_login_at = utcnow()
     db.session.commit()
     return user, None

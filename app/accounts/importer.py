@@ -335,7 +335,8 @@ def apply(data: bytes) -> ImportResult:
                 password = one_time_password()
                 user = services.create_user(
                     row.employee_no, row.name, password, row.roles, department=row.department,
-                    email=row.email or None, employee_no=row.employee_no, position=row.position or None, commit=False,
+                    email=row.email or None, employee_no=row.employee_no, position=row.position or None,
+                    generated_password=True, commit=False,
                 )
                 created.append(NewAccount(row.employee_no, row.name, user.username, password))
             elif row.action == "update":

@@ -66,9 +66,16 @@ class User(UserMixin, db.Model):
         """Whether the user holds any of the given roles."""
         return bool(self.roles.intersection(names))
 
-    def set_password(self, password: str) -> None:
-        """Hash and store a new password."""
-        self.password_hash = generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
+    def set_password(self, password: str, *, generated: bool = False) -> None:
+        """Hash and store a new password (``generated``: a random one made by the platform, hashed quickly)."""
+        key = "GENERATED_PASSWORD_HASH_METHOD" if generated else "PASSWORD_HASH_METHOD"
+        self.password_hash = generate_password_hash(password, method=current_app.config[key])
+
+    @property
+    def has_generated_password_hash(self) -> bool:
+        """Whether the stored hash is a generated password's quick one (to be replaced at sign-in)."""
+        quick = current_app.config["GENERATED_PASSWORD_HASH_METHOD"]
+        return quick != current_app.config["PASSWORD_HASH_METHOD"] and self.password_hash.startswith(quick + "$")
 
     def check_password(self, password: str) -> bool:
         """Check a password against the stored hash."""

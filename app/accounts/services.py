@@ -79,9 +79,10 @@ def create_user(
     email: str | None = None,
     employee_no: str | None = None,
     position: str | None = None,
+    generated_password: bool = False,
     commit: bool = True,
 ) -> User:
-    """Create a user with hashed password and roles."""
+    """Create a user with hashed password and roles (``generated_password``: made by the platform)."""
     key = normalise_username(username)
     if not key:
         raise AccountError(str(_l("用户名不能为空。")))
@@ -100,7 +101,7 @@ def create_user(
         position=(position or None),
         department=get_or_create_department(department),
     )
-    user.set_password(password)
+    user.set_password(password, generated=generated_password)
     user.role_rows = [UserRole(role=r) for r in sorted(_check_roles(roles))]
     with _taken(_l("用户名或工号已被占用，请换一个。")):
         db.session.add(user)

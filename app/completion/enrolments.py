@@ -4,9 +4,10 @@ A person is enrolled in a course assigned to them, to a cohort they are a traine
 department — so people who join a cohort or department later are enrolled without a new assignment.
 Archived courses enrol nobody. ``resolved`` states these rules as one query; the stored rows are
 its result, refreshed by the unit of work: a flush that adds, changes or removes an assignment, a
-cohort membership, a person (or their department) or a course's archived flag rebuilds the rows of
-the people concerned in the same transaction. Reports read the stored rows (an index scan instead
-of resolving every assignment on every request).
+cohort membership, a person (or their department) or a course's archived flag marks the people
+concerned, and their rows are rebuilt just before the transaction commits (once, however many
+flushes it had), so they commit or roll back together with the change. Reports read the stored
+rows (a scan of one table instead of resolving every assignment on every request).
 """
 
 from __future__ import annotations
@@ -114,8 +115,10 @@ def _collect(session: Session, _context: Any) -> None:
             changes["all"] = True
 
 
-def _apply(session: Session, _context: Any) -> None:
-    """Rebuild the enrolments noted by ``_collect`` (same transaction, so they commit or roll back together)."""
+def _apply(session: Session) -> None:
+    """Before commit: rebuild the enrolments noted by ``_collect`` (one rebuild per transaction, however many flushes)."""
+    if session.new or session.dirty or session.deleted:
+        session.flush()  # the commit's own flush comes after this hook; collect its changes first
     changes = session.info.pop(_KEY, None)
     if not changes:
         return
@@ -139,6 +142,6 @@ def _forget(session: Session, *_: Any) -> None:
 
 def track() -> None:
     """Listen to every session's flushes (idempotent)."""
-    for name, listener in (("after_flush", _collect), ("after_flush_postexec", _apply), ("after_rollback", _forget)):
+    for name, listener in (("after_flush", _collect), ("before_commit", _apply), ("after_rollback", _forget)):
         if not event.contains(Session, name, listener):
             event.listen(Session, name, listener)
