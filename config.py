@@ -33,7 +33,10 @@ class Config:
     PERMANENT_SESSION_LIFETIME = 8 * 3600  # also the longest a server-side sign-in session lives
     SESSION_IDLE_MINUTES = 120  # a sign-in session unused this long ends
     WTF_CSRF_TIME_LIMIT = None
-    LOGIN_MAX_FAILURES = 5
+    LOGIN_MAX_FAILURES = 5  # per account
+    # Per address: a store or call centre signs in from behind one NAT address, so a handful of typos
+    # there must not lock everyone out; this still stops one address spraying passwords over accounts.
+    LOGIN_MAX_FAILURES_PER_ADDRESS = int(os.environ.get("LOGIN_MAX_FAILURES_PER_ADDRESS", "30"))
     LOGIN_FAILURE_WINDOW_MINUTES = 15
     PER_PAGE = 20
     TRUST_PROXY = os.environ.get("TRUST_PROXY") == "1"

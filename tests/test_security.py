@@ -409,9 +409,9 @@ def test_token_throttle_counts_case_and_space_variants_together(client, make_use
     assert db.session.scalar(select(func.count()).select_from(ApiToken)) == 0
 
 
-def test_forwarded_for_header_is_ignored_without_a_trusted_proxy(client, make_user):
+def test_forwarded_for_header_is_ignored_without_a_trusted_proxy(app, client, make_user):
     make_user("leo")
-    for index in range(5):
+    for index in range(app.config["LOGIN_MAX_FAILURES_PER_ADDRESS"]):
         login(client, f"ghost{index}", "wrong-pass", headers={"X-Forwarded-For": f"192.0.2.{index}"})
     assert login(client, "leo", headers={"X-Forwarded-For": "192.0.2.200"}).status_code == 429
 
@@ -499,7 +499,7 @@ def test_behind_the_proxy_a_forged_forwarded_for_cannot_dodge_throttling(tmp_pat
         db.create_all()
         factories.make_user("pia")
         client = app.test_client()
-        for index in range(5):
+        for index in range(app.config["LOGIN_MAX_FAILURES_PER_ADDRESS"]):
             forged = {"X-Forwarded-For": f"198.51.100.{index}, 203.0.113.7"}  # client's lie, then nginx's truth
             login(client, f"ghost{index}", "wrong-pass", headers=forged)
         blocked = login(client, "pia", headers={"X-Forwarded-For": "198.51.100.99, 203.0.113.7"})

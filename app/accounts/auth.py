@@ -133,9 +133,11 @@ def failures_since(username: str, address: str) -> tuple[int, int]:
 
 def is_throttled(username: str, address: str) -> bool:
     """Whether sign-in is blocked for this account or this address."""
-    limit = current_app.config["LOGIN_MAX_FAILURES"]
     by_user, by_address = failures_since(normalise_username(username), address)
-    return by_user >= limit or by_address >= limit
+    return (
+        by_user >= current_app.config["LOGIN_MAX_FAILURES"]
+        or by_address >= current_app.config["LOGIN_MAX_FAILURES_PER_ADDRESS"]
+    )
 
 
 def record_failure(username: str, address: str) -> None:
