@@ -68,9 +68,13 @@ def _check_allowed(user_id: int, quiz: Quiz, *, cooldown: bool) -> None:
 def _lock_person(user_id: int) -> None:
     """Hold a write lock on the person's row until commit, so their attempt writes happen one at a time.
 
-    The no-op UPDATE takes a row lock on PostgreSQL and the database write lock on SQLite; a second
-    submission by the same person waits here and then counts the first one (attempt limits hold).
+    PostgreSQL locks the row (``SELECT … FOR UPDATE``); SQLite has no row locks, so a no-op UPDATE
+    takes its database write lock. A second submission by the same person waits here and then
+    counts the first one (attempt limits hold).
     """
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(select(User.id).where(User.id == user_id).with_for_update())
+        return
     db.session.execute(
         update(User)
         .where(User.id == user_id)
