@@ -58,6 +58,7 @@ def register_blueprints(app: Flask) -> None:
     from app.completion.routes import bp as completion_bp
     from app.core.routes import bp as core_bp
     from app.learning.routes import bp as learning_bp
+    from app.reports import roleplays  # noqa: F401  (adds /reports/roleplays to reports_bp)
     from app.reports.hr import bp as hr_bp
     from app.reports.routes import bp as reports_bp
     from app.roleplay.routes import bp as roleplay_bp

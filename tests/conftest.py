@@ -109,6 +109,14 @@ def make_user(app: Flask):
 
 
 @pytest.fixture
+def trainee(app: Flask, make_user):
+    """A trainee (张小红, 门店销售部) of cohort c1, which is assigned demo-course (modules may define their own)."""
+    user = make_user("t1", roles=["trainee"], cohort="c1", department="门店销售部", name="张小红")
+    factories.assign(cohort="c1")
+    return user
+
+
+@pytest.fixture
 def login_as(client: FlaskClient, app: Flask):
     """Log the test client in as a (new or given) user with a role; return the user."""
 

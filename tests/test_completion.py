@@ -80,14 +80,6 @@ def states(row: CourseCompletion) -> dict[str, str]:
 
 
 @pytest.fixture
-def trainee(app, make_user):
-    """A trainee of cohort c1, which is assigned demo-course."""
-    user = make_user("t1", roles=["trainee"], cohort="c1", department="门店销售部", name="张小红")
-    factories.assign(cohort="c1")
-    return user
-
-
-@pytest.fixture
 def grader(app, make_user):
     """An instructor of c1."""
     return make_user("teacher", roles=["instructor"], cohort="c1")

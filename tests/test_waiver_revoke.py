@@ -14,14 +14,6 @@ from tests.test_completion import grade_roleplay, read_all, record, states, take
 
 
 @pytest.fixture
-def trainee(app, make_user):
-    """A trainee of cohort c1, which is assigned demo-course."""
-    user = make_user("t1", roles=["trainee"], cohort="c1", department="门店销售部", name="张小红")
-    factories.assign(cohort="c1")
-    return user
-
-
-@pytest.fixture
 def hr(app, make_user):
     """An HR user."""
     return make_user("hr1", roles=["hr"], name="人事甲")

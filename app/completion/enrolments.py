@@ -97,11 +97,12 @@ def _old_and_new(obj: Any, name: str) -> set:
 def _collect(session: Session, _context: Any) -> None:
     """After a flush: note whose enrolments the flushed objects may change (the rebuild runs after it)."""
     changes = session.info.setdefault(_KEY, {"all": False, "users": set(), "cohorts": set(), "departments": set()})
-    for obj in (*session.new, *session.dirty, *session.deleted):
+    new, dirty = set(session.new), set(session.dirty)  # each is rebuilt from the identity map when read
+    for obj in (*new, *dirty, *session.deleted):
         if isinstance(obj, CohortMember):
             changes["users"] |= _old_and_new(obj, "user_id")
         elif isinstance(obj, Assignment):
-            if obj in session.dirty and not _changed(
+            if obj in dirty and not _changed(
                 obj, "user_id", "cohort_id", "department_id", "course_id", "due_date"
             ):
                 continue
@@ -109,9 +110,9 @@ def _collect(session: Session, _context: Any) -> None:
             changes["cohorts"] |= _old_and_new(obj, "cohort_id")
             changes["departments"] |= _old_and_new(obj, "department_id")
         elif isinstance(obj, User):
-            if obj in session.new or _changed(obj, "department_id"):
+            if obj in new or _changed(obj, "department_id"):
                 changes["users"].add(obj.id)
-        elif isinstance(obj, Course) and obj in session.dirty and _changed(obj, "archived"):
+        elif isinstance(obj, Course) and obj in dirty and _changed(obj, "archived"):
             changes["all"] = True
 
 

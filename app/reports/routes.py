@@ -167,5 +167,3 @@ def verify(code: str | None = None):
     status = 404 if code and cert is None else 200
     return render_template("reports/verify.html", code=code, cert=cert), status
 
-
-from app.reports import roleplays  # noqa: E402, F401  (registers /reports/roleplays on this blueprint)
