@@ -20,11 +20,33 @@ worker_class = "gthread"
 timeout = 60
 graceful_timeout = 30
 keepalive = 5
-max_requests = 2000
-max_requests_jitter = 200
+# Off by default: gunicorn's gthread worker drops the connections it has accepted but not yet read when
+# it retires after max_requests (clients see a closed connection). Preloading keeps workers lean anyway.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "0"))
+max_requests_jitter = max_requests // 10
+# Load the app once in the master and fork warm workers: a recycled worker then costs a fork instead of
+# 1.4 s of imports plus cold templates and mappers (docs/benchmarks.md). Code changes need a restart.
+preload_app = os.environ.get("GUNICORN_PRELOAD", "1") != "0"
 accesslog = "-"
 errorlog = "-"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+
+def when_ready(server) -> None:
+    """Warm the preloaded app in the master (templates, mappers, catalogues) before workers fork."""
+    if server.cfg.preload_app:
+        from app.core.workers import warm
+
+        count = warm(server.app.wsgi())
+        server.log.info("app warmed: %d templates compiled before forking", count)
+
+
+def post_fork(server, worker) -> None:
+    """Each worker opens its own database connections."""
+    if server.cfg.preload_app:
+        from app.core.workers import after_fork
+
+        after_fork(server.app.wsgi())
 
 
 class JsonLogger(Logger):
