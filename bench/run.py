@@ -2,14 +2,17 @@
 
     .venv/bin/python -m bench.run --db postgresql --size M            # prepare, start both, measure
     .venv/bin/python -m bench.run --db sqlite --size L --burst 1000   # and the exam burst afterwards
+    .venv/bin/python -m bench.run --db sqlite --size L --floor --only "module page"  # and the no-op floor
 
 Steps: build (or reuse) the database of the size with ``flask demo --size``; start
 ``gunicorn -c gunicorn.conf.py wsgi:app`` and ``gunicorn -c gunicorn.conf.py bench.hello:app`` with the
 same WEB_CONCURRENCY and GUNICORN_THREADS; sign in once per role (login form for pages, bearer token
 for the API); check that every scenario answers as expected; then, for each scenario, run wrk against
 hello-world and right after against the scenario (each a short warm-up, then the measured run) and
-print requests per second, p50/p95/p99, errors and the ratio to that hello-world run. Results go to
-instance/bench/ as JSON and Markdown.
+print requests per second, p50/p95/p99, errors and the ratio to that hello-world run. With ``--floor``
+a third server (``bench/floor.py``: the platform plus no-op routes) shows what the platform's hooks, the
+sign-in check and the token check cost before any page work. Results go to instance/bench/ as JSON and
+Markdown.
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ class Scenario:
     expect: int = 200
     connections: int | None = None
     timeout: str = "10s"
+    server: str = "platform"
 
 
 @dataclass
@@ -113,6 +117,9 @@ def scenarios(base: str, app: Any, size: str, hr_connections: int) -> list[Scena
         page("HR dashboard", hr, "/reports", connections=hr_connections),
         Scenario("report API", "/api/v1/reports/completion?per_page=100", headers=api, connections=hr_connections),
         page("CSV export", hr, "/reports/export.csv", connections=min(2, hr_connections), timeout="120s"),
+        Scenario("floor: no check", "/bench/floor/anonymous", server="floor"),
+        page("floor: signed in", trainee, "/bench/floor/signed-in", server="floor"),
+        Scenario("floor: token", "/bench/floor/token", tokens=info["tokens"], server="floor"),
     ]
 
 
@@ -199,6 +206,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--wrk-threads", type=int, default=2)
     parser.add_argument("--only", nargs="*", help="scenario names to run (default: all)")
     parser.add_argument("--burst", type=int, default=0, help="also run the exam burst with N trainees")
+    parser.add_argument("--floor", action="store_true",
+                        help="also measure the no-op routes of bench/floor.py (the cost of the checks alone)")
     args = parser.parse_args(argv)
 
     url = common.prepare(args.db, args.size)
@@ -206,22 +215,28 @@ def main(argv: list[str] | None = None) -> None:
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     platform = common.Server("platform", "wsgi:app", 8101, env, common.OUT / "logs" / f"platform-{stamp}.log")
     hello = common.Server("hello", "bench.hello:app", 8102, env, common.OUT / "logs" / f"hello-{stamp}.log")
+    floor = common.Server("floor", "bench.floor:create_app()", 8103, env, common.OUT / "logs" / f"floor-{stamp}.log")
+    bases = {"platform": platform.base, "floor": floor.base}
     results: list[Measure] = []
     burst: dict[str, Any] | None = None
     try:
         platform.start()
         hello.start()
+        if args.floor:
+            floor.start()
         app = common.app_for(url)
         plan = scenarios(platform.base, app, args.size, args.hr_connections)
         if args.only:
-            plan = [s for s in plan if s.name in args.only]
+            plan = [s for s in plan if s.name in args.only or (args.floor and s.server == "floor")]
+        if not args.floor:
+            plan = [s for s in plan if s.server != "floor"]
         for scenario in plan:
-            preflight(platform.base, scenario)
+            preflight(bases[scenario.server], scenario)
         hellos = []
         for scenario in plan:
             # hello-world right before each scenario: on a shared machine the ratio compares like with like
             hellos.append(measure(hello.base, Scenario("hello-world", "/"), args))
-            result = measure(platform.base, scenario, args)
+            result = measure(bases[scenario.server], scenario, args)
             result.ratio = result.rps / hellos[-1].rps
             result.detail["hello_rps"] = round(hellos[-1].rps, 1)
             results.append(result)
@@ -235,6 +250,7 @@ def main(argv: list[str] | None = None) -> None:
     finally:
         platform.stop()
         hello.stop()
+        floor.stop()
     header = (f"{args.db}, size {args.size} ({common.SIZES[args.size]:,} trainees), gunicorn {args.workers} workers × "
               f"{args.threads} threads (gthread), wrk {args.duration} s per scenario after {args.warmup} s of warm-up; "
               "load = 1-minute load average after the scenario")

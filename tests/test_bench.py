@@ -72,3 +72,28 @@ def test_the_burst_answers_every_question_with_an_offered_option():
     answers = burst.choose(questions, random.Random(1))
     assert answers["q1"] in ("A", "B") and answers["q3"] in ("T", "F")
     assert isinstance(answers["q2"], list) and set(answers["q2"]) <= {"A", "C"}
+
+
+def test_the_floor_routes_make_exactly_the_checks_of_pages_and_api_calls(tmp_path):
+    from app.api.auth import issue_token
+    from app.extensions import db
+    from bench import floor
+    from tests import factories
+    from tests.conftest import PASSWORD, make_config
+
+    app = floor.create_app(make_config(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'floor.sqlite'}"))
+    with app.app_context():
+        db.create_all()
+        user = factories.make_user("floor-t1", roles=["trainee"])
+        secret = issue_token(user)[0]
+        db.session.commit()
+        client = app.test_client()
+        assert client.get("/bench/floor/anonymous").text == "ok"
+        assert client.get("/bench/floor/signed-in").status_code == 302  # to the sign-in page
+        assert client.get("/bench/floor/token").status_code == 401
+        assert client.get("/bench/floor/token", headers={"Authorization": "Bearer wrong"}).status_code == 401
+        assert client.get("/bench/floor/token", headers={"Authorization": f"Bearer {secret}"}).text == "ok"
+        client.post("/login", data={"username": "floor-t1", "password": PASSWORD})
+        assert client.get("/bench/floor/signed-in").text == "ok"
+        client.post("/logout")
+        assert client.get("/bench/floor/signed-in").status_code == 302
