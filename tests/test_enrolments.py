@@ -184,3 +184,50 @@ def test_the_command_rebuilds_rows_written_around_the_unit_of_work(app, runner, 
     assert result.exit_code == 0, result.output
     assert "1 row(s)" in result.output
     assert stored() == rules() == {(ann.id, factories.course().id, None)}
+
+
+def test_two_transactions_changing_one_persons_enrolments_both_commit(empty_database, tmp_path):
+    """The second rebuild waits for the first and replaces its rows instead of colliding with them."""
+    import threading
+    import time
+
+    from app import create_app
+    from app.accounts.models import User
+    from tests.conftest import TEST_CONTENT as CONTENT
+    from tests.conftest import make_config
+
+    app = create_app(make_config(SQLALCHEMY_DATABASE_URI=empty_database, UPLOAD_DIR=str(tmp_path)))
+    soon, later = date.today() + timedelta(days=3), date.today() + timedelta(days=9)
+    with app.app_context():
+        db.create_all()
+        factories.load_content(CONTENT)
+        user_id = factories.make_user("both", cohort="c1").id
+        factories.assign(cohort="c1", due_date=later)  # the person already has a row
+        db.session.remove()
+    outcome: list[str] = []
+
+    def second() -> None:
+        with app.app_context():
+            try:
+                learning.assign_course(factories.course(), user=db.session.get(User, user_id), due_date=soon)
+                outcome.append("ok")
+            except Exception as error:  # noqa: BLE001  (the failure is what the test reports)
+                outcome.append(f"{type(error).__name__}: {error}"[:300])
+            finally:
+                db.session.remove()
+
+    with app.app_context():
+        c2 = accounts.get_or_create_cohort("c2")
+        learning.assign_course(factories.course(), cohort=c2, due_date=later, commit=False)
+        db.session.add(CohortMember(cohort_id=c2.id, user_id=user_id, role="trainee"))
+        db.session.flush()
+        enrolments.refresh(db.session, [user_id])  # the first transaction has rebuilt, not yet committed
+        thread = threading.Thread(target=second)
+        thread.start()
+        time.sleep(1.0)  # the second transaction reaches its rebuild (or its first write) and waits
+        db.session.commit()
+        thread.join(timeout=30)
+        assert outcome == ["ok"]
+        assert stored() == rules() == {(user_id, factories.course().id, soon)}
+        db.session.remove()
+        db.engine.dispose()

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import and_, delete, event, func, insert, inspect, select, union_all
+from sqlalchemy import and_, delete, event, func, insert, inspect, select, text, union_all
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
@@ -68,13 +68,22 @@ def resolved(user_ids: Iterable[int] | None = None) -> Any:
 def refresh(session: Session | Connection, user_ids: Iterable[int] | None = None) -> None:
     """Rebuild the stored enrolments of some people (``None``: everyone) from the rules, in the session's transaction."""
     table, columns = Enrolment.__table__, ["user_id", "course_id", "due_date"]
+    postgresql = (session if isinstance(session, Connection) else session.get_bind()).dialect.name == "postgresql"
     if user_ids is None:
+        if postgresql:  # one full rebuild at a time, and none beside a person's rebuild
+            session.execute(text("LOCK TABLE enrolments IN EXCLUSIVE MODE"))
         session.execute(delete(table))
         session.execute(insert(table).from_select(columns, resolved()))
         return
     ids = sorted(set(user_ids))
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start : start + CHUNK]
+        if postgresql:
+            # Two transactions rebuilding one person would each delete the old rows and insert new
+            # ones: the second insert would collide with the first's. Locking the people (in id order,
+            # so two rebuilds cannot deadlock) makes the second wait, then see and replace the first's
+            # rows. SQLite already lets one writer at a time.
+            session.execute(select(User.id).where(User.id.in_(chunk)).order_by(User.id).with_for_update())
         session.execute(delete(table).where(table.c.user_id.in_(chunk)))
         session.execute(insert(table).from_select(columns, resolved(chunk)))
 
