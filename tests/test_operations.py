@@ -10,6 +10,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from sqlalchemy import text
@@ -40,52 +41,8 @@ def fetch(url: str, **headers: str) -> tuple[int, bytes]:
         return error.code, error.read()
 
 
-def test_gunicorn_serves_healthz_and_logs_json_lines(tmp_path):
-    port = free_port()
-    env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "APP_ENV": "production",
-        "SECRET_KEY": "gunicorn-test-secret",
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'g.sqlite'}",
-        "BIND": f"127.0.0.1:{port}",
-        "WEB_CONCURRENCY": "2",
-    }
-    server = subprocess.Popen(  # noqa: S603
-        [str(GUNICORN), "-c", "gunicorn.conf.py", "wsgi:app"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                status, body = fetch(f"http://127.0.0.1:{port}/healthz")
-                break
-            except OSError:
-                assert time.monotonic() < deadline and server.poll() is None, "gunicorn did not start"
-                time.sleep(0.2)
-        assert status == 200 and json.loads(body) == {"status": "ok", "database": "ok"}
-        missing, _ = fetch(f"http://127.0.0.1:{port}/no-such-page?q=1", **{"User-Agent": 'tricky "agent" \\ x'})
-        assert missing == 404
-    finally:
-        server.terminate()
-        out, err = server.communicate(timeout=30)
-    access = [json.loads(line) for line in out.splitlines() if line.strip()]
-    errors = [json.loads(line) for line in err.splitlines() if line.strip()]
-    assert [(a["path"], a["status"]) for a in access] == [("/healthz", 200), ("/no-such-page", 404)]
-    assert access[1]["agent"] == 'tricky "agent" \\ x' and access[1]["query"] == "q=1"
-    assert any("Listening at" in e["message"] for e in errors)
-    assert any(e["message"].startswith("app warmed: ") for e in errors)  # preloaded in the master
-    assert all({"time", "level", "logger", "message"} <= set(e) for e in errors)
-
-
-def test_postgres_backup_keeps_the_password_out_of_the_command_line():
-    url, env = backup._libpq("postgresql+psycopg://academy:s3cret%40x@db.internal:5432/academy")
-    assert "s3cret" not in url and url.startswith("postgresql://academy@db.internal:5432/academy")
-    assert env["PGPASSWORD"] == "s3cret@x"
-
-
-def start_gunicorn(tmp_path: Path, port: int, **extra: str) -> subprocess.Popen:
-    """Start gunicorn with the shipped configuration on a fresh SQLite file; wait for /healthz."""
+def start_gunicorn(tmp_path: Path, port: int, stdout: int = subprocess.DEVNULL, **extra: str) -> subprocess.Popen:
+    """Start gunicorn with the shipped configuration on a fresh SQLite file; wait until /healthz answers."""
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "APP_ENV": "production",
@@ -96,7 +53,7 @@ def start_gunicorn(tmp_path: Path, port: int, **extra: str) -> subprocess.Popen:
     }
     server = subprocess.Popen(  # noqa: S603
         [str(GUNICORN), "-c", "gunicorn.conf.py", "wsgi:app"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        cwd=ROOT, env=env, stdout=stdout, stderr=subprocess.PIPE, text=True,
     )
     deadline = time.monotonic() + 30
     while True:
@@ -108,9 +65,34 @@ def start_gunicorn(tmp_path: Path, port: int, **extra: str) -> subprocess.Popen:
             time.sleep(0.2)
 
 
+def test_gunicorn_serves_healthz_and_logs_json_lines(tmp_path):
+    port = free_port()
+    server = start_gunicorn(tmp_path, port, stdout=subprocess.PIPE, WEB_CONCURRENCY="2")
+    try:
+        status, body = fetch(f"http://127.0.0.1:{port}/healthz")
+        assert status == 200 and json.loads(body) == {"status": "ok", "database": "ok"}
+        missing, _ = fetch(f"http://127.0.0.1:{port}/no-such-page?q=1", **{"User-Agent": 'tricky "agent" \\ x'})
+        assert missing == 404
+    finally:
+        server.terminate()
+        out, err = server.communicate(timeout=30)
+    access = [json.loads(line) for line in out.splitlines() if line.strip()]
+    errors = [json.loads(line) for line in err.splitlines() if line.strip()]
+    assert [(a["path"], a["status"]) for a in access] == [("/healthz", 200)] * 2 + [("/no-such-page", 404)]
+    assert access[2]["agent"] == 'tricky "agent" \\ x' and access[2]["query"] == "q=1"
+    assert any("Listening at" in e["message"] for e in errors)
+    assert any(e["message"].startswith("app warmed: ") for e in errors)  # preloaded in the master
+    assert all({"time", "level", "logger", "message"} <= set(e) for e in errors)
+
+
+def test_postgres_backup_keeps_the_password_out_of_the_command_line():
+    url, env = backup._libpq("postgresql+psycopg://academy:s3cret%40x@db.internal:5432/academy")
+    assert "s3cret" not in url and url.startswith("postgresql://academy@db.internal:5432/academy")
+    assert env["PGPASSWORD"] == "s3cret@x"
+
+
 def answers(port: int, count: int, threads: int = 4) -> list[tuple[int, bytes] | str]:
     """GET /healthz `count` times from several threads; a dropped connection is recorded as "dropped"."""
-    from concurrent.futures import ThreadPoolExecutor
 
     def one(_: int) -> tuple[int, bytes] | str:
         try:
