@@ -119,6 +119,7 @@ def scenarios(base: str, app: Any, size: str, hr_connections: int) -> list[Scena
         page("CSV export", hr, "/reports/export.csv", connections=min(2, hr_connections), timeout="120s"),
         Scenario("floor: no check", "/bench/floor/anonymous", server="floor"),
         page("floor: signed in", trainee, "/bench/floor/signed-in", server="floor"),
+        page("floor: raw SQL", trainee, "/bench/floor/raw-signed-in", server="floor"),
         Scenario("floor: token", "/bench/floor/token", tokens=info["tokens"], server="floor"),
     ]
 

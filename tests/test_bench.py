@@ -75,6 +75,8 @@ def test_the_burst_answers_every_question_with_an_offered_option():
 
 
 def test_the_floor_routes_make_exactly_the_checks_of_pages_and_api_calls(tmp_path):
+    from sqlalchemy import event
+
     from app.api.auth import issue_token
     from app.extensions import db
     from bench import floor
@@ -82,7 +84,9 @@ def test_the_floor_routes_make_exactly_the_checks_of_pages_and_api_calls(tmp_pat
     from tests.conftest import PASSWORD, make_config
 
     app = floor.create_app(make_config(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'floor.sqlite'}"))
+    statements: list[str] = []
     with app.app_context():
+        event.listen(db.engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
         db.create_all()
         user = factories.make_user("floor-t1", roles=["trainee"])
         secret = issue_token(user)[0]
@@ -90,10 +94,20 @@ def test_the_floor_routes_make_exactly_the_checks_of_pages_and_api_calls(tmp_pat
         client = app.test_client()
         assert client.get("/bench/floor/anonymous").text == "ok"
         assert client.get("/bench/floor/signed-in").status_code == 302  # to the sign-in page
+        assert client.get("/bench/floor/raw-signed-in").status_code == 401
         assert client.get("/bench/floor/token").status_code == 401
         assert client.get("/bench/floor/token", headers={"Authorization": "Bearer wrong"}).status_code == 401
         assert client.get("/bench/floor/token", headers={"Authorization": f"Bearer {secret}"}).text == "ok"
         client.post("/login", data={"username": "floor-t1", "password": PASSWORD})
         assert client.get("/bench/floor/signed-in").text == "ok"
+        statements.clear()
+        assert client.get("/bench/floor/raw-signed-in").text == "ok"
+        assert len(statements) == 1 and statements[0].startswith("SELECT u.id FROM users u")  # no ORM load
+        with client.session_transaction() as cookie:
+            kept = dict(cookie)
         client.post("/logout")
         assert client.get("/bench/floor/signed-in").status_code == 302
+        with client.session_transaction() as cookie:  # a copied cookie of the ended session
+            cookie.update(kept)
+        assert client.get("/bench/floor/signed-in").status_code == 302
+        assert client.get("/bench/floor/raw-signed-in").status_code == 401  # the hand-written check agrees
