@@ -82,8 +82,10 @@ def refresh(session: Session | Connection, user_ids: Iterable[int] | None = None
             # Two transactions rebuilding one person would each delete the old rows and insert new
             # ones: the second insert would collide with the first's. Locking the people (in id order,
             # so two rebuilds cannot deadlock) makes the second wait, then see and replace the first's
-            # rows. SQLite already lets one writer at a time.
-            session.execute(select(User.id).where(User.id.in_(chunk)).order_by(User.id).with_for_update())
+            # rows. FOR NO KEY UPDATE is the weakest lock that does this: it leaves alone the key-share
+            # locks that inserts referencing a person take. SQLite already lets one writer at a time.
+            people = select(User.id).where(User.id.in_(chunk)).order_by(User.id)
+            session.execute(people.with_for_update(key_share=True))
         session.execute(delete(table).where(table.c.user_id.in_(chunk)))
         session.execute(insert(table).from_select(columns, resolved(chunk)))
 
