@@ -19,6 +19,7 @@ class Config:
         "sqlite:///" + str(BASE_DIR / "instance" / "academy.sqlite")
     )
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    SQLITE_WAL = os.environ.get("SQLITE_WAL", "1") == "1"  # write-ahead log for SQLite files (app/core/sqlite.py)
     CONTENT_DIR = _env_path("CONTENT_DIR", BASE_DIR)
     UPLOAD_DIR = _env_path("UPLOAD_DIR", BASE_DIR / "instance" / "uploads")
     MAX_CONTENT_LENGTH = 26 * 1024 * 1024

@@ -40,6 +40,9 @@ def register_extensions(app: Flask) -> None:
     from app.extensions import babel, csrf, db, login_manager, migrate
 
     db.init_app(app)
+    from app.core import sqlite
+
+    sqlite.init_app(app)
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)

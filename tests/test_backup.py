@@ -32,6 +32,7 @@ def test_backup_and_restore_sqlite(tmp_path):
     assert flask(["demo"], url).returncode == 0
     engine = create_engine(url)
     reader = engine.connect()  # the database is in use while the backup runs
+    assert reader.execute(text("PRAGMA journal_mode")).scalar() == "wal"  # set by the app (app/core/sqlite.py)
     reader.execute(text("SELECT count(*) FROM users")).scalar()
     result = flask(["backup", "create", str(tmp_path / "backup.sqlite")], url)
     assert result.returncode == 0, result.stderr

@@ -1,0 +1,31 @@
+"""SQLite settings for file databases: write-ahead logging, so readers and the one writer do not wait for each other."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import event
+
+WAL_SIZE_LIMIT = 64 * 1024 * 1024  # bytes of -wal file kept after a checkpoint (a bulk load can grow it far more)
+
+
+def _pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT}")
+    finally:
+        cursor.close()
+
+
+def init_app(app: Flask) -> None:
+    """Switch SQLite file databases to WAL on every new connection (when ``SQLITE_WAL`` is on)."""
+    if not app.config.get("SQLITE_WAL", True):
+        return
+    from app.extensions import db
+
+    with app.app_context():
+        for engine in db.engines.values():
+            if engine.dialect.name == "sqlite" and engine.url.database not in (None, "", ":memory:"):
+                event.listen(engine, "connect", _pragmas)
