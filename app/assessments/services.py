@@ -266,16 +266,15 @@ def submit_answers(user: User, quiz: Quiz, raw: Any) -> Attempt:
     """Score a complete set of answers in one step (the API); store nothing on any problem."""
     if quiz.archived or quiz.current_version is None:
         raise AttemptError(str(_l("该测验已下线。")))
-    _check_allowed(user.id, quiz, cooldown=True)
+    _lock_person(user.id)  # a submission sent at the same moment waits here, then counts this one
     definition = quiz.current_version.definition
-    answers, errors = validate_answers(definition["questions"], raw, complete=True)
-    if errors:
-        raise InvalidAnswers(errors)
-    _lock_person(user.id)
-    try:  # again under the lock: a submission sent at the same moment may have used the last attempt
+    try:
         _check_allowed(user.id, quiz, cooldown=True)
+        answers, errors = validate_answers(definition["questions"], raw, complete=True)
+        if errors:
+            raise InvalidAnswers(errors)
     except AttemptError:
-        db.session.rollback()
+        db.session.rollback()  # releases the lock
         raise
     now = utcnow()
     attempt = Attempt(

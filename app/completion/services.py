@@ -115,10 +115,10 @@ def recompute_requiring(user_id: int, kind: str, ref_id: int, result: tuple[bool
     the quiz as done or the attempt failed, and already holds a best score at least as high, the
     attempt cannot change any record and nothing is recomputed (a retake that is no better).
     """
-    model = Quiz if kind == "quiz" else RoleplayCard
-    slug = db.session.scalar(select(model.slug).where(model.id == ref_id))
-    if slug is None:
+    found = db.session.get(Quiz if kind == "quiz" else RoleplayCard, ref_id)  # usually already in the session
+    if found is None:
         return {}
+    slug = found.slug
     key = RULE_KEYS[kind]
     courses = db.session.scalars(select(Course).where(Course.archived.is_(False))).all()
     wanted = [c for c in courses if slug in (c.completion or {}).get(key, [])]
