@@ -15,6 +15,7 @@ from app.completion.forms import RevokeWaiverForm, WaiverForm
 from app.completion.models import Certificate, Waiver
 from app.completion.rules import Checklist, evaluate
 from app.core.decorators import role_required
+from app.core.forms import flash_errors
 from app.extensions import db
 from app.learning.models import Course
 
@@ -36,9 +37,7 @@ def waive(user_id: int, course_id: int):
         else:
             flash(_("已豁免，课程完成情况已更新。"), "success")
     else:
-        for errors in form.errors.values():
-            for error in errors:
-                flash(str(error), "danger")
+        flash_errors(form)
     return redirect(url_for("reports.transcript", user_id=user.id, _anchor=f"course-{course.id}"))
 
 
@@ -58,9 +57,7 @@ def revoke_waiver(user_id: int, course_id: int, waiver_id: int):
         else:
             flash(_("已撤销豁免，课程完成情况已更新。"), "success")
     else:
-        for errors in form.errors.values():
-            for error in errors:
-                flash(str(error), "danger")
+        flash_errors(form)
     return redirect(url_for("reports.transcript", user_id=user_id, _anchor=f"course-{course_id}"))
 
 

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from app.accounts.forms import EmptyForm, MemberForm
 from app.accounts.models import Cohort, CohortMember
 from app.core.decorators import role_required
+from app.core.forms import flash_errors
 from app.extensions import db
 from app.learning import queries, services
 from app.learning.forms import AssignForm
@@ -164,9 +165,7 @@ def cohort_assign(cohort_id: int):
         services.assign_course(course, cohort=cohort, due_date=form.due_date.data, by=current_user)
         flash(_("已将「%(course)s」分配给 %(cohort)s。", course=course.title, cohort=cohort.name), "success")
     else:
-        for errors in form.errors.values():
-            for error in errors:
-                flash(str(error), "danger")
+        flash_errors(form)
     return redirect(url_for("learning.cohort_detail", cohort_id=cohort.id))
 
 
