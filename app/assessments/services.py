@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
+from app.accounts.locking import lock_people
 from app.accounts.models import User
 from app.assessments import queries
 from app.assessments.models import Attempt, AttemptAnswer, Quiz
@@ -63,24 +64,6 @@ def _check_allowed(user_id: int, quiz: Quiz, *, cooldown: bool) -> None:
             message = _l("两次作答之间需间隔 %(cool)d 分钟，请 %(m)d 分钟后再试。",
                          cool=quiz.cooldown_minutes, m=minutes)
             raise AttemptError(str(message))
-
-
-def _lock_person(user_id: int) -> None:
-    """Hold a write lock on the person's row until commit, so their attempt writes happen one at a time.
-
-    PostgreSQL locks the row (``SELECT … FOR UPDATE``); SQLite has no row locks, so a no-op UPDATE
-    takes its database write lock. A second submission by the same person waits here and then
-    counts the first one (attempt limits hold).
-    """
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(select(User.id).where(User.id == user_id).with_for_update())
-        return
-    db.session.execute(
-        update(User)
-        .where(User.id == user_id)
-        .values(session_version=User.session_version)
-        .execution_options(synchronize_session=False)
-    )
 
 
 def attempt_block(user: User, quiz: Quiz) -> str | None:
@@ -228,7 +211,7 @@ def submit(attempt: Attempt) -> Attempt:
     """
     if attempt.submitted:
         return attempt
-    _lock_person(attempt.user_id)
+    lock_people(db.session, [attempt.user_id])
     try:
         _check_allowed(attempt.user_id, attempt.quiz, cooldown=False)
     except AttemptError:
@@ -266,7 +249,7 @@ def submit_answers(user: User, quiz: Quiz, raw: Any) -> Attempt:
     """Score a complete set of answers in one step (the API); store nothing on any problem."""
     if quiz.archived or quiz.current_version is None:
         raise AttemptError(str(_l("该测验已下线。")))
-    _lock_person(user.id)  # a submission sent at the same moment waits here, then counts this one
+    lock_people(db.session, [user.id])  # a submission sent at the same moment waits here, then counts this one
     definition = quiz.current_version.definition
     try:
         _check_allowed(user.id, quiz, cooldown=True)

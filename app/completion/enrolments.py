@@ -19,6 +19,7 @@ from sqlalchemy import and_, delete, event, func, insert, inspect, select, text,
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
+from app.accounts.locking import lock_people
 from app.accounts.models import CohortMember, User
 from app.completion.models import Enrolment
 from app.learning.models import Assignment, Course
@@ -78,14 +79,10 @@ def refresh(session: Session | Connection, user_ids: Iterable[int] | None = None
     ids = sorted(set(user_ids))
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start : start + CHUNK]
-        if postgresql:
-            # Two transactions rebuilding one person would each delete the old rows and insert new
-            # ones: the second insert would collide with the first's. Locking the people (in id order,
-            # so two rebuilds cannot deadlock) makes the second wait, then see and replace the first's
-            # rows. FOR NO KEY UPDATE is the weakest lock that does this: it leaves alone the key-share
-            # locks that inserts referencing a person take. SQLite already lets one writer at a time.
-            people = select(User.id).where(User.id.in_(chunk)).order_by(User.id)
-            session.execute(people.with_for_update(key_share=True))
+        # Two transactions rebuilding one person would each delete the old rows and insert new ones:
+        # the second insert would collide with the first's. Locking the people makes the second wait,
+        # then see and replace the first's rows.
+        lock_people(session, chunk)
         session.execute(delete(table).where(table.c.user_id.in_(chunk)))
         session.execute(insert(table).from_select(columns, resolved(chunk)))
 
