@@ -14,7 +14,7 @@ from flask import Flask, current_app, request, session
 from flask_login import login_required
 
 from app import create_app as create_platform
-from app.accounts.auth import SESSION_KEY, _hash
+from app.accounts.auth import SESSION_KEY, session_key
 from app.api.auth import token_required
 from app.core.time import utcnow
 from app.extensions import db
@@ -52,7 +52,7 @@ def raw_signed_in() -> tuple[str, int]:
     with db.engine.connect() as conn:
         mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
         row = conn.exec_driver_sql(
-            RAW_CHECK.format(p=mark), (user_id, _hash(secret), version, born_after, seen_after)
+            RAW_CHECK.format(p=mark), (user_id, session_key(secret), version, born_after, seen_after)
         ).first()
     return ("ok", 200) if row else ("", 401)
 

@@ -27,7 +27,8 @@ def normalise_username(username: str) -> str:
     return "".join(username.split()).lower()
 
 
-def _hash(secret: str) -> str:
+def session_key(secret: str) -> str:
+    """The ``user_sessions`` primary key for a cookie's secret (its SHA-256; the secret is never stored)."""
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
@@ -50,12 +51,12 @@ def init_login(app: Flask, manager: LoginManager) -> None:
         row = db.session.execute(
             select(User, UserSession.created_at, UserSession.last_seen, UserSession.revoked_at)
             .join(UserSession, UserSession.user_id == User.id)
-            .where(User.id == user_id, UserSession.id == _hash(secret))
+            .where(User.id == user_id, UserSession.id == session_key(secret))
             .options(joinedload(User.role_rows))
         ).first()
         if row is None or not row.User.active or row.User.session_version != version or not _live(row):
             return None
-        g.session_seen = (_hash(secret), row.last_seen)
+        g.session_seen = (session_key(secret), row.last_seen)
         return row.User
 
     @app.before_request
@@ -96,7 +97,7 @@ def start_session(user: User, address: str) -> None:
         )
     )
     secret = secrets.token_urlsafe(32)
-    db.session.add(UserSession(id=_hash(secret), user_id=user.id, address=address[:64]))
+    db.session.add(UserSession(id=session_key(secret), user_id=user.id, address=address[:64]))
     db.session.commit()
     session[SESSION_KEY] = secret
     login_user(user)
@@ -108,7 +109,7 @@ def end_session() -> None:
     if isinstance(secret, str):
         db.session.execute(
             update(UserSession)
-            .where(UserSession.id == _hash(secret), UserSession.revoked_at.is_(None))
+            .where(UserSession.id == session_key(secret), UserSession.revoked_at.is_(None))
             .values(revoked_at=utcnow())
         )
         db.session.commit()

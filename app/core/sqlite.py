@@ -7,6 +7,8 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import event
 
+from app.extensions import db
+
 WAL_SIZE_LIMIT = 64 * 1024 * 1024  # bytes of -wal file kept after a checkpoint (a bulk load can grow it far more)
 
 
@@ -23,8 +25,6 @@ def init_app(app: Flask) -> None:
     """Switch SQLite file databases to WAL on every new connection (when ``SQLITE_WAL`` is on)."""
     if not app.config.get("SQLITE_WAL", True):
         return
-    from app.extensions import db
-
     with app.app_context():
         for engine in db.engines.values():
             if engine.dialect.name == "sqlite" and engine.url.database not in (None, "", ":memory:"):
