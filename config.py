@@ -34,11 +34,19 @@ class Config:
     PERMANENT_SESSION_LIFETIME = 8 * 3600  # also the longest a server-side sign-in session lives
     SESSION_IDLE_MINUTES = 120  # a sign-in session unused this long ends
     WTF_CSRF_TIME_LIMIT = None
-    LOGIN_MAX_FAILURES = 5  # per account
-    # Per address: a store or call centre signs in from behind one NAT address, so a handful of typos
-    # there must not lock everyone out; this still stops one address spraying passwords over accounts.
+    # Sign-in throttling slows guessing and never locks an account (docs/security.md, "Sign-in throttling
+    # and password policy"): failures count per (account, address) pair, within a sliding window.
+    LOGIN_FAILURE_WINDOW_MINUTES = 60
+    LOGIN_FREE_FAILURES = 5  # per pair; then the pair waits 1 s, 2 s, 4 s … after each failure
+    LOGIN_MAX_DELAY_SECONDS = 900  # the longest wait of a pair
+    LOGIN_MAX_FAILURES_PER_ACCOUNT = 50  # from all addresses: then unknown failing addresses wait the longest
+    # A store or call centre signs in from behind one NAT address: above this, attempts from the address on
+    # accounts that have not signed in from it lately are spaced by up to LOGIN_ADDRESS_DELAY_SECONDS.
     LOGIN_MAX_FAILURES_PER_ADDRESS = int(os.environ.get("LOGIN_MAX_FAILURES_PER_ADDRESS", "30"))
-    LOGIN_FAILURE_WINDOW_MINUTES = 15
+    LOGIN_ADDRESS_DELAY_SECONDS = 30
+    LOGIN_KNOWN_ADDRESS_DAYS = 30  # a pair that signed in successfully this recently is "known"
+    # The README's published demo passwords: development and testing only, or a throw-away demo or benchmark server.
+    DEMO_PASSWORDS_ALLOWED = os.environ.get("DEMO_PASSWORDS_ALLOWED") == "1"
     PER_PAGE = 20
     TRUST_PROXY = os.environ.get("TRUST_PROXY") == "1"
     PASSWORD_HASH_METHOD = "scrypt"
@@ -57,6 +65,7 @@ class DevelopmentConfig(Config):
     SECRET_KEY = os.environ.get("SECRET_KEY") or "dev-only-not-secret"
     SESSION_COOKIE_SECURE = False
     REMEMBER_COOKIE_SECURE = False
+    DEMO_PASSWORDS_ALLOWED = True
 
 
 class TestingConfig(Config):
@@ -67,6 +76,7 @@ class TestingConfig(Config):
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL") or "sqlite://"
     SESSION_COOKIE_SECURE = False
     WTF_CSRF_ENABLED = False
+    DEMO_PASSWORDS_ALLOWED = True
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # fast hashing keeps the suite quick; never in production
 
 

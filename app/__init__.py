@@ -59,16 +59,19 @@ def register_blueprints(app: Flask) -> None:
     from app.api import api_bp
     from app.assessments.routes import bp as assessments_bp
     from app.completion.routes import bp as completion_bp
+    from app.core.pagination import IdConverter
     from app.core.routes import bp as core_bp
     from app.learning.routes import bp as learning_bp
+    from app.notifications.routes import bp as notifications_bp
     from app.reports import roleplays  # noqa: F401  (adds /reports/roleplays to reports_bp)
     from app.reports.hr import bp as hr_bp
     from app.reports.routes import bp as reports_bp
     from app.roleplay.routes import bp as roleplay_bp
 
+    app.url_map.converters["int"] = IdConverter  # an id past the database's INTEGER is a 404, not an error
     for blueprint in (
         core_bp, accounts_bp, admin_bp, learning_bp, assessments_bp, roleplay_bp, api_bp,
-        completion_bp, reports_bp, hr_bp,
+        completion_bp, reports_bp, hr_bp, notifications_bp,
     ):
         app.register_blueprint(blueprint)
 

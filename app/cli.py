@@ -135,12 +135,16 @@ def users_create(
 def demo(size: str | None) -> None:
     """Create or upgrade the database, load content, create demo accounts and the demo cohort."""
     from app import demo as demo_data
+    from app.accounts.services import AccountError
     from app.demo_data import DemoDataError, generate_size
 
     upgrade()
     summary = load_content_or_fail(_content_root())
     click.echo("Content: " + summary)
-    accounts = demo_data.ensure_demo()
+    try:
+        accounts = demo_data.ensure_demo()
+    except AccountError as error:  # the published demo passwords are refused outside development and testing
+        raise click.ClickException(f"{error} (APP_ENV=development)") from error
     click.echo("\nDemo accounts (username / password):")
     for username, password, roles in accounts:
         click.echo(f"  {username:<12} {password:<16} {roles}")

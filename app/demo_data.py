@@ -37,12 +37,13 @@ from app.completion.models import Certificate, CourseCompletion, Waiver
 from app.completion.rules import SATISFIED, Item, Requirement, requirements, status_of
 from app.completion.services import new_code
 from app.core.time import utcnow
+from app.core.urls import path_for
 from app.extensions import db
 from app.learning.models import Assignment, Course, Module, ModuleProgress
+from app.notifications.models import Notification
 from app.roleplay import scoring
 from app.roleplay.models import (
     CriterionScore,
-    Notification,
     RoleplayCard,
     Rubric,
     RubricVersion,
@@ -512,7 +513,7 @@ class _Generator:
                             points=points_of, comment="")
         details: dict[str, Any] = {"levels": levels, "comments": dict.fromkeys(keys, ""), "overall": overall,
                                    "total": points, "rubric_version_id": card.version_id}
-        path = notices.path_for("roleplay.submission", submission_id=str(submission_id))
+        path = path_for("roleplay.submission", submission_id=str(submission_id))
         read_at = decided + timedelta(hours=rng.uniform(1, 30)) if rng.random() < 0.6 else None
         if outcome == "returned":
             self._event(submission_id, grader_id, "returned", "submitted", "returned", details, decided)
@@ -596,5 +597,5 @@ class _Generator:
                                 recipient_name=person.name, course_title=course.title, issued_at=completed_at)
                 self.writer.add(Notification, user_id=person.id, kind=notices.COMPLETED,
                                 params={"course": course.title},
-                                url=notices.path_for("learning.course", slug=course.slug),
+                                url=path_for("learning.course", slug=course.slug),
                                 created_at=completed_at, read_at=None)

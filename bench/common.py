@@ -58,6 +58,7 @@ def app_env(url: str, **extra: str) -> dict[str, str]:
         APP_ENV="production",
         SECRET_KEY="bench-only-secret-not-for-production",  # noqa: S106  (a throwaway benchmark server)
         SESSION_COOKIE_SECURE="0",  # TLS ends at the proxy in production; the benchmark talks plain HTTP
+        DEMO_PASSWORDS_ALLOWED="1",  # `flask demo` makes the demo accounts with their published passwords
         DATABASE_URL=url,
         CONTENT_DIR=str(ROOT),
         UPLOAD_DIR=str(OUT / "uploads"),

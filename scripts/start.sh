@@ -3,8 +3,7 @@
 # and serve the platform on http://127.0.0.1:5000 (development server).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-python3 -m venv .venv
-.venv/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
+bash scripts/install.sh
 export APP_ENV="${APP_ENV:-development}"
 .venv/bin/flask --app wsgi demo
 exec .venv/bin/flask --app wsgi run --host 127.0.0.1 --port "${PORT:-5000}"

@@ -14,6 +14,7 @@ from sqlalchemy import func, select, update
 from app.accounts.models import Cohort
 from app.assessments import services
 from app.assessments.models import Attempt, AttemptAnswer, Quiz
+from app.core import signals
 from app.extensions import db
 from tests import factories
 from tests.conftest import TEST_CONTENT
@@ -67,11 +68,11 @@ def scored_events():
     def receiver(sender, **kwargs):
         events.append({"attempt_id": sender.id, **kwargs})
 
-    services.attempt_scored.connect(receiver)
+    signals.attempt_scored.connect(receiver)
     try:
         yield events
     finally:
-        services.attempt_scored.disconnect(receiver)
+        signals.attempt_scored.disconnect(receiver)
 
 
 @pytest.fixture

@@ -108,9 +108,9 @@ def test_command_line_actions_have_no_actor(runner):
 
 
 def test_an_applied_import_records_its_counts(client, login_as):
-    login_as("hr")
-    importer.apply("工号,姓名,部门,角色\nS1,甲,客服部,学员\nS2,乙,客服部,讲师\n".encode())
-    importer.apply("工号,姓名,部门\nS1,甲,客服部\nS2,乙,培训部\n".encode())
+    hr = login_as("hr")
+    importer.apply("工号,姓名,部门,角色\nS1,甲,客服部,学员\nS2,乙,客服部,讲师\n".encode(), actor=hr)
+    importer.apply("工号,姓名,部门\nS1,甲,客服部\nS2,乙,培训部\n".encode(), actor=hr)
     imports = events("staff.imported")
     assert [e.details for e in imports] == [
         {"created": 2, "updated": 0, "unchanged": 0},
@@ -120,10 +120,11 @@ def test_an_applied_import_records_its_counts(client, login_as):
 
 
 def test_a_failed_import_records_nothing(app, make_user):
+    hr = make_user("hr", roles=["hr"])
     make_user("s7", roles=["trainee"])  # takes the username the new account would get
     with pytest.raises(importer.StaffFileError):
-        importer.apply("工号,姓名,部门\nS7,甲,客服部\n".encode())
-    assert events("staff.imported") == [] and len(events("user.created")) == 1
+        importer.apply("工号,姓名,部门\nS7,甲,客服部\n".encode(), actor=hr)
+    assert events("staff.imported") == [] and len(events("user.created")) == 2
 
 
 def test_assignments_and_bulk_changes_are_recorded(client, login_as, make_user):

@@ -16,8 +16,9 @@ from app.completion.models import Certificate, CourseCompletion, ReminderLog, Wa
 from app.completion.rules import evaluate
 from app.extensions import db
 from app.learning import services as learning
+from app.notifications.models import Notification
 from app.roleplay import services as roleplay
-from app.roleplay.models import Notification, RoleplayCard
+from app.roleplay.models import RoleplayCard
 from tests import factories
 
 RIGHT = {"k1": "A", "k2": ["A", "C"], "k3": "T"}

@@ -38,6 +38,12 @@ def counts() -> tuple[int, int, int, int]:
     )
 
 
+@pytest.fixture
+def admin(app, make_user):
+    """Who imports in these tests: an admin may grant every role of the sample file (人事 included)."""
+    return make_user("importer", roles=["admin", "hr"])
+
+
 def snapshot() -> list[tuple]:
     """Everything an import may change, to prove a second run changes nothing."""
     db.session.expire_all()
@@ -50,8 +56,8 @@ def snapshot() -> list[tuple]:
     [GOOD.encode("utf-8"), GOOD.encode("utf-8-sig"), GOOD.encode("gbk"), GOOD.encode("gb18030"), xlsx(GOOD)],
     ids=["utf-8", "utf-8-bom", "gbk", "gb18030", "xlsx"],
 )
-def test_every_encoding_reads_the_same_rows(app, data):
-    preview = importer.preview(data)
+def test_every_encoding_reads_the_same_rows(app, data, admin):
+    preview = importer.preview(data, actor=admin)
     assert preview.ok
     assert [(r.employee_no, r.name, r.department, r.roles, r.cohort) for r in preview.rows] == [
         ("S1001", "王芳", "门店销售部", ["trainee"], "新员工一期"),
@@ -62,15 +68,15 @@ def test_every_encoding_reads_the_same_rows(app, data):
     assert [r.action for r in preview.rows] == ["create"] * 4
 
 
-def test_xlsx_numbers_become_plain_employee_numbers(app):
-    preview = importer.preview(xlsx("工号,姓名,部门\n10086,甲,门店销售部\n"))
+def test_xlsx_numbers_become_plain_employee_numbers(app, admin):
+    preview = importer.preview(xlsx("工号,姓名,部门\n10086,甲,门店销售部\n"), actor=admin)
     assert preview.rows[0].employee_no == "10086"
 
 
-def test_every_kind_of_bad_row_is_listed_and_nothing_is_written(app, make_user):
+def test_every_kind_of_bad_row_is_listed_and_nothing_is_written(app, make_user, admin):
     make_user("hr", roles=["hr"])
     before = counts()
-    preview = importer.preview(BAD)
+    preview = importer.preview(BAD, actor=admin)
     problems = {row.line: " ".join(row.problems) for row in preview.bad_rows}
     assert "缺少姓名" in problems[2]
     assert "缺少部门" in problems[3]
@@ -84,7 +90,7 @@ def test_every_kind_of_bad_row_is_listed_and_nothing_is_written(app, make_user):
     assert preview.ignored_columns == ["序号"]
     assert not preview.ok
     with pytest.raises(importer.StaffFileError, match="8 行存在问题"):
-        importer.apply(BAD)
+        importer.apply(BAD, actor=admin)
     assert counts() == before
 
 
@@ -99,13 +105,13 @@ def test_every_kind_of_bad_row_is_listed_and_nothing_is_written(app, make_user):
     ],
     ids=["empty", "missing-column", "xls", "utf-16", "broken-xlsx"],
 )
-def test_unreadable_files_get_a_clear_message(app, data, message):
+def test_unreadable_files_get_a_clear_message(app, data, message, admin):
     with pytest.raises(importer.StaffFileError, match=message):
-        importer.preview(data)
+        importer.preview(data, actor=admin)
 
 
-def test_apply_creates_people_with_departments_cohorts_and_one_time_passwords(app, client):
-    result = importer.apply(GOOD.encode("gbk"))
+def test_apply_creates_people_with_departments_cohorts_and_one_time_passwords(app, client, admin):
+    result = importer.apply(GOOD.encode("gbk"), actor=admin)
     assert [a.username for a in result.created] == ["s1001", "s1002", "s1003", "s1004"]
     wang = db.session.scalar(select(User).where(User.employee_no == "S1001"))
     assert (wang.name, wang.department.name, wang.position, wang.email) == ("王芳", "门店销售部", "导购", "wangfang@example.com")
@@ -119,9 +125,9 @@ def test_apply_creates_people_with_departments_cohorts_and_one_time_passwords(ap
     assert response.status_code == 302
 
 
-def test_generated_passwords_get_a_quick_hash_that_the_first_sign_in_replaces(app, client, monkeypatch, make_user):
+def test_generated_passwords_get_a_quick_hash_that_the_first_sign_in_replaces(app, client, monkeypatch, make_user, admin):
     monkeypatch.setitem(app.config, "PASSWORD_HASH_METHOD", "pbkdf2:sha256:1500")  # the slow kind, as scrypt in production
-    result = importer.apply(GOOD.encode())
+    result = importer.apply(GOOD.encode(), actor=admin)
     first, second = result.created[0], result.created[1]
     quick = app.config["GENERATED_PASSWORD_HASH_METHOD"] + "$"
     people = {u.username: u for u in db.session.scalars(select(User).where(User.username.in_([first.username, second.username])))}
@@ -139,26 +145,26 @@ def test_generated_passwords_get_a_quick_hash_that_the_first_sign_in_replaces(ap
     assert chosen.password_hash.startswith("pbkdf2:sha256:1500$")  # passwords people choose always get the slow kind
 
 
-def test_reimporting_the_same_file_changes_nothing(app):
-    importer.apply(GOOD.encode())
+def test_reimporting_the_same_file_changes_nothing(app, admin):
+    importer.apply(GOOD.encode(), actor=admin)
     before, numbers = snapshot(), counts()
-    preview = importer.preview(xlsx(GOOD))
+    preview = importer.preview(xlsx(GOOD), actor=admin)
     assert [r.action for r in preview.rows] == ["unchanged"] * 4
-    result = importer.apply(GOOD.encode("utf-8-sig"))
+    result = importer.apply(GOOD.encode("utf-8-sig"), actor=admin)
     assert (len(result.created), result.updated, result.unchanged) == (0, 0, 4)
     assert snapshot() == before
     assert counts() == numbers
 
 
-def test_reimport_updates_only_what_differs_and_never_removes(app):
-    importer.apply(GOOD.encode())
+def test_reimport_updates_only_what_differs_and_never_removes(app, admin):
+    importer.apply(GOOD.encode(), actor=admin)
     wang = db.session.scalar(select(User).where(User.employee_no == "S1001"))
     password_hash = wang.password_hash
     changed = "工号,姓名,部门,岗位,邮箱,角色,班组\nS1001,王芳,呼叫中心,,,讲师,\n"
-    preview = importer.preview(changed.encode())
+    preview = importer.preview(changed.encode(), actor=admin)
     assert preview.rows[0].action == "update"
-    assert preview.rows[0].changes == ["部门", "角色"]
-    importer.apply(changed.encode())
+    assert preview.rows[0].changes == ["部门", "角色：+讲师"]
+    importer.apply(changed.encode(), actor=admin)
     db.session.expire_all()
     assert wang.department.name == "呼叫中心"
     assert wang.roles == {"trainee", "instructor"}
@@ -174,8 +180,8 @@ def upload(client, data: bytes, name: str = "staff.csv"):
     return client.post("/hr/import", data={"file": (io.BytesIO(data), name)}, content_type="multipart/form-data")
 
 
-def test_upload_previews_then_confirm_applies_and_shows_passwords_once(client, login_as):
-    login_as("hr")
+def test_upload_previews_then_confirm_applies_and_shows_passwords_once(client, login_as, make_user):
+    login_as(make_user("boss", roles=["hr", "admin"]))  # the file gives 人事 (S1004), which only an admin may grant
     page = upload(client, GOOD.encode("gbk")).get_data(as_text=True)
     assert "导入预览" in page and "新建 4" in page and "确认导入" in page
     assert counts()[0] == 1  # only the HR user: nothing written yet
@@ -240,11 +246,11 @@ def test_import_without_csrf_token_fails(app, client, login_as):
     assert counts()[0] == 1
 
 
-def test_a_change_between_preview_and_apply_writes_nothing(app, make_user):
-    preview = importer.preview(GOOD.encode())
+def test_a_change_between_preview_and_apply_writes_nothing(app, make_user, admin):
+    preview = importer.preview(GOOD.encode(), actor=admin)
     assert preview.ok
     make_user("s1004", roles=["trainee"])  # someone takes a username the file needs
     before = counts()
     with pytest.raises(importer.StaffFileError, match="1 行存在问题"):  # checked again before writing
-        importer.apply(GOOD.encode())
+        importer.apply(GOOD.encode(), actor=admin)
     assert counts() == before

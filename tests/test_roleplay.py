@@ -10,10 +10,11 @@ import pytest
 from sqlalchemy import func, select, update
 
 from app.accounts.models import Cohort
+from app.core import signals
 from app.extensions import db
+from app.notifications.models import Notification
 from app.roleplay import services
 from app.roleplay.models import (
-    Notification,
     RoleplayCard,
     Rubric,
     SelfScore,
@@ -281,7 +282,7 @@ def test_grade_computes_total_pass_and_notifies(client, app):
     def listener(sender, **kwargs):
         received.append((sender.id, kwargs))
 
-    services.submission_graded.connect(listener)
+    signals.submission_graded.connect(listener)
     try:
         login(client, instructor)
         response = grade_post(
@@ -293,7 +294,7 @@ def test_grade_computes_total_pass_and_notifies(client, app):
             overall="方案还可以更具体",
         )
     finally:
-        services.submission_graded.disconnect(listener)
+        signals.submission_graded.disconnect(listener)
     assert response.status_code == 302
     submission = only_submission()
     assert submission.status == "graded"

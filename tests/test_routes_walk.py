@@ -30,17 +30,18 @@ PUBLIC_PREFIXES = (
 SIGNED_IN = {
     "accounts.change_password", "accounts.logout",
     "learning.dashboard", "learning.catalogue", "learning.course", "learning.module", "learning.complete",
+    "learning.glossary",
     "assessments.index", "assessments.quiz", "assessments.start", "assessments.take", "assessments.take_post",
     "assessments.autosave", "assessments.result",
     "roleplay.library", "roleplay.card", "roleplay.submission", "roleplay.audio",
-    "roleplay.notifications", "roleplay.open_notification", "roleplay.read_all",
+    "notifications.index", "notifications.open_notification", "notifications.read_all",
     "reports.transcript", "reports.certificate",
 }
 ROLES = ("trainee", "instructor", "hr", "admin")
 
 
 def _value(argument: str, converter: str) -> str:
-    return "999999" if converter in ("IntegerConverter",) else "no-such-thing"
+    return "999999" if converter in ("IntegerConverter", "IdConverter") else "no-such-thing"
 
 
 def routes(app) -> list[tuple[str, str, str]]:

@@ -24,6 +24,7 @@ from app.extensions import db
 from config import ProductionConfig
 from tests import factories
 from tests.conftest import PASSWORD, TEST_CONTENT, make_config
+from tests.test_throttling import rewind
 
 API = "/api/v1"
 TEMPLATES = Path(__file__).resolve().parents[1] / "app" / "templates"
@@ -367,13 +368,13 @@ def test_password_policy_on_the_command_line(runner, weak):
     assert db.session.scalar(select(User).where(User.username == "cli-user")) is None
 
 
-def test_password_policy_on_the_staff_import(app, monkeypatch):
+def test_password_policy_on_the_staff_import(app, monkeypatch, make_user):
     data = "工号,姓名,部门\nS9001,导入者,客服部\n".encode()
     passwords = [importer.one_time_password() for _ in range(50)]
     assert all(password_problem(p) is None for p in passwords)
     monkeypatch.setattr(importer, "one_time_password", lambda: "password123")
     with pytest.raises(importer.StaffFileError, match="太常见"):
-        importer.apply(data)
+        importer.apply(data, actor=make_user("hr", roles=["hr"]))
     assert db.session.scalar(select(User).where(User.username == "s9001")) is None
 
 
@@ -385,9 +386,9 @@ VARIANTS = ["Jill", " jill", "JILL ", "j ill", "jI\tLl"]
 
 def test_login_throttle_counts_case_and_space_variants_together(client, make_user):
     make_user("jill")
-    for index, variant in enumerate(VARIANTS):
-        login(client, variant, "wrong-pass", environ_base={"REMOTE_ADDR": f"10.1.0.{index}"})
-    response = login(client, "jill", environ_base={"REMOTE_ADDR": "10.1.0.99"})
+    for variant in VARIANTS:
+        login(client, variant, "wrong-pass", environ_base={"REMOTE_ADDR": "10.1.0.1"})
+    response = login(client, "jill", environ_base={"REMOTE_ADDR": "10.1.0.1"})
     assert response.status_code == 429
 
 
@@ -397,13 +398,13 @@ def test_token_throttle_counts_case_and_space_variants_together(client, make_use
         client.post(
             f"{API}/auth/token",
             json={"username": variant, "password": "wrong-pass"},
-            environ_base={"REMOTE_ADDR": f"10.2.0.{index}"},
+            environ_base={"REMOTE_ADDR": "10.2.0.1"},
         ).status_code
-        for index, variant in enumerate(["Kim", " kim", "KIM ", "k im", "kI\tM"])
+        for variant in ["Kim", " kim", "KIM ", "k im", "kI\tM", "kim"]
     ]
-    assert statuses == [401, 401, 401, 401, 429]  # the fifth failure reaches the limit
+    assert statuses == [401, 401, 401, 401, 401, 429]  # the fifth failure starts the wait
     response = client.post(
-        f"{API}/auth/token", json={"username": "kim", "password": PASSWORD}, environ_base={"REMOTE_ADDR": "10.2.0.99"}
+        f"{API}/auth/token", json={"username": "kim", "password": PASSWORD}, environ_base={"REMOTE_ADDR": "10.2.0.1"}
     )
     assert response.status_code == 429
     assert db.session.scalar(select(func.count()).select_from(ApiToken)) == 0
@@ -456,8 +457,7 @@ def test_old_login_failures_are_forgotten(app, client, make_user):
     make_user("max")
     for _ in range(4):
         login(client, "max", "wrong-pass")
-    db.session.execute(LoginFailure.__table__.update().values(created_at=utcnow() - timedelta(hours=1)))
-    db.session.commit()
+    rewind(3600)
     login(client, "max", "wrong-pass")
     assert db.session.scalar(select(func.count()).select_from(LoginFailure)) == 1  # the stale rows are gone
     assert login(client, "max").status_code == 302
@@ -473,7 +473,7 @@ def test_unknown_usernames_cost_a_password_check_too(app, monkeypatch):
         return original(pwhash, password)
 
     monkeypatch.setattr(auth, "check_password_hash", counting)
-    user, message = auth.authenticate("nobody-here", "whatever-pass", "10.9.0.1")
+    user, message, _wait = auth.authenticate("nobody-here", "whatever-pass", "10.9.0.1")
     assert user is None and "不正确" in message
     assert checks == [app.config["PASSWORD_HASH_METHOD"]]
 

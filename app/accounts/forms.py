@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     EmailField,
+    HiddenField,
     PasswordField,
     SelectField,
     SelectMultipleField,
@@ -17,6 +17,8 @@ from wtforms import (
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
 from wtforms.validators import Email as EmailValidator
 from wtforms.widgets import CheckboxInput, ListWidget
+
+from app.core.forms import BaseForm
 
 ROLE_LABELS = {
     "trainee": _l("学员"),
@@ -33,7 +35,7 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class LoginForm(FlaskForm):
+class LoginForm(BaseForm):
     """Sign in."""
 
     username = StringField(_l("用户名"), validators=[DataRequired(_l("请输入用户名。")), Length(max=64)])
@@ -41,7 +43,7 @@ class LoginForm(FlaskForm):
     submit = SubmitField(_l("登录"))
 
 
-class PasswordForm(FlaskForm):
+class PasswordForm(BaseForm):
     """Change one's own password."""
 
     current = PasswordField(_l("当前密码"), validators=[DataRequired(_l("请输入当前密码。"))])
@@ -59,7 +61,7 @@ class PasswordForm(FlaskForm):
     submit = SubmitField(_l("修改密码"))
 
 
-class UserForm(FlaskForm):
+class UserForm(BaseForm):
     """Create or edit a user."""
 
     username = StringField(
@@ -85,14 +87,14 @@ class UserForm(FlaskForm):
     submit = SubmitField(_l("保存"))
 
 
-class NameForm(FlaskForm):
+class NameForm(BaseForm):
     """A single name (departments)."""
 
     name = StringField(_l("名称"), validators=[DataRequired(_l("请输入名称。")), Length(max=80)])
     submit = SubmitField(_l("保存"))
 
 
-class CohortForm(FlaskForm):
+class CohortForm(BaseForm):
     """Create a cohort."""
 
     name = StringField(_l("班组名称"), validators=[DataRequired(_l("请输入名称。")), Length(max=80)])
@@ -100,7 +102,7 @@ class CohortForm(FlaskForm):
     submit = SubmitField(_l("创建班组"))
 
 
-class MemberForm(FlaskForm):
+class MemberForm(BaseForm):
     """Add a member to a cohort."""
 
     username = StringField(_l("用户名"), validators=[DataRequired(_l("请输入用户名。")), Length(max=64)])
@@ -110,7 +112,15 @@ class MemberForm(FlaskForm):
     submit = SubmitField(_l("添加成员"))
 
 
-class EmptyForm(FlaskForm):
+class EmptyForm(BaseForm):
     """A form with only the CSRF token (buttons that POST)."""
 
     submit = SubmitField(_l("确定"))
+
+
+class ThrottleClearForm(BaseForm):
+    """Forget the sign-in failures of an account, an address, or one pair of them."""
+
+    username = HiddenField(validators=[Optional(), Length(max=64)])
+    address = HiddenField(validators=[Optional(), Length(max=64)])
+    submit = SubmitField(_l("清除"))

@@ -8,15 +8,18 @@ People are matched on 工号; the username of a new account is its 工号 (lower
 file changes only what differs; an import never removes roles, memberships or accounts, and an
 empty optional cell never erases what is stored. New accounts get a one-time password that is shown
 once to HR.
+
+Roles: the importing user (``actor``) may grant only what they could grant on the admin pages
+(services.grantable_roles): HR gives 学员 and 讲师, an admin any role. A row that would grant more is a
+problem on that row, so nothing is written; a role the person already holds is not a grant. The preview
+shows each existing person's added roles ("角色：+讲师"), and the audit log gets one user.roles_changed
+event per person whose roles change, naming the actor.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 import secrets
-import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -27,8 +30,10 @@ from sqlalchemy.exc import IntegrityError
 
 from app.accounts import services
 from app.accounts.auth import normalise_username
-from app.accounts.models import Cohort, CohortMember, Department, User, UserRole
-from app.core import audit
+from app.accounts.forms import ROLE_LABELS
+from app.accounts.models import Cohort, CohortMember, Department, User
+from app.core import spreadsheets
+from app.core.domain import InvalidInput
 from app.extensions import db
 
 MAX_ROWS = 10_000
@@ -41,8 +46,8 @@ HEADERS = {
 }
 REQUIRED = {"employee_no": _l("工号"), "name": _l("姓名"), "department": _l("部门")}
 ROLE_NAMES = {
-    "学员": "trainee", "讲师": "instructor", "人事": "hr", "管理员": "admin",
-    "trainee": "trainee", "instructor": "instructor", "hr": "hr", "admin": "admin",
+    "学员": "trainee", "讲师": "instructor", "人事": "hr", "管理员": "admin", "经理": "manager",
+    "trainee": "trainee", "instructor": "instructor", "hr": "hr", "admin": "admin", "manager": "manager",
 }
 LIMITS = {"name": 80, "department": 80, "position": 80, "email": 254, "cohort": 80}
 EMPLOYEE_NO = re.compile(r"^[A-Za-z0-9_.\-]{1,32}$")
@@ -50,7 +55,7 @@ ROLE_SPLIT = re.compile(r"[、,，;；/\s]+")
 OTP_ALPHABET = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
 
-class StaffFileError(ValueError):
+class StaffFileError(InvalidInput):
     """The file as a whole cannot be read; the message is for the user."""
 
 
@@ -70,6 +75,8 @@ class StaffRow:
     problems: list[str] = field(default_factory=list)
     action: str = ""
     changes: list[str] = field(default_factory=list)
+    roles_added: list[str] = field(default_factory=list)  # what the import grants (all roles of a new account)
+    roles_removed: list[str] = field(default_factory=list)  # always empty: an import never removes roles
     user: User | None = None
 
     @property
@@ -99,6 +106,11 @@ class Preview:
         """Rows that would be created, updated or left unchanged."""
         return sum(row.action == action for row in self.rows)
 
+    @property
+    def role_changes(self) -> list[StaffRow]:
+        """Rows of existing people whose roles would change."""
+        return [row for row in self.rows if row.action == "update" and (row.roles_added or row.roles_removed)]
+
 
 @dataclass
 class NewAccount:
@@ -111,60 +123,38 @@ class NewAccount:
 
 
 @dataclass
+class RoleChange:
+    """Roles an applied import gave an existing person."""
+
+    employee_no: str
+    name: str
+    added: list[str]
+    removed: list[str]
+
+
+@dataclass
 class ImportResult:
     """What an applied import did."""
 
     created: list[NewAccount]
     updated: int
     unchanged: int
+    role_changes: list[RoleChange] = field(default_factory=list)
 
 
 def read_table(data: bytes) -> list[list[str]]:
-    """Read an XLSX or CSV file (UTF-8, UTF-8 with BOM, GBK) into rows of stripped strings."""
-    if data.startswith(b"PK\x03\x04"):
-        return _read_xlsx(data)
+    """Read an XLSX or CSV file (UTF-8, UTF-8 with BOM, GBK) into rows of stripped strings, with bounded work."""
     if data.startswith(b"\xd0\xcf\x11\xe0"):
         raise StaffFileError(str(_l("不支持旧版 .xls 文件，请在 Excel 中另存为 .xlsx 或 CSV。")))
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-        if "\x00" in text:
-            break
-        try:
-            rows = list(csv.reader(io.StringIO(text, newline="")))
-        except csv.Error as error:
-            raise StaffFileError(str(_l("CSV 文件格式有误：%(error)s", error=error))) from error
-        return [[cell.strip() for cell in row[:MAX_COLUMNS]] for row in rows[: MAX_ROWS + 2]]
-    raise StaffFileError(str(_l("无法识别文件编码，请保存为 UTF-8 或 GBK 编码的 CSV，或 .xlsx 文件。")))
-
-
-def _read_xlsx(data: bytes) -> list[list[str]]:
-    from openpyxl import load_workbook
-
+    limits = spreadsheets.Limits(max_rows=MAX_ROWS + 1, max_columns=MAX_COLUMNS)  # the header and MAX_ROWS rows
     try:
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as error:
-        raise StaffFileError(str(_l("无法读取这个 Excel 文件，请确认它是 .xlsx 格式。"))) from error
-    try:
-        sheet = book.worksheets[0]
-        rows = []
-        for values in sheet.iter_rows(max_col=MAX_COLUMNS, values_only=True):
-            rows.append([_cell_text(value) for value in values])
-            if len(rows) > MAX_ROWS + 1:
-                break
-        return rows
-    finally:
-        book.close()
-
-
-def _cell_text(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
+        if data.startswith(b"PK\x03\x04"):
+            return spreadsheets.read_xlsx_rows(data, limits)
+        return spreadsheets.read_csv_rows(data, limits)
+    except spreadsheets.TooManyRows as error:
+        raise StaffFileError(str(_l("一次最多导入 %(n)d 行，请拆分文件。", n=MAX_ROWS))) from error
+    except spreadsheets.SpreadsheetError as error:
+        raise StaffFileError(str(error)) from error
 
 
 def parse(data: bytes) -> tuple[list[StaffRow], list[str]]:
@@ -200,11 +190,11 @@ def parse(data: bytes) -> tuple[list[StaffRow], list[str]]:
     return rows, ignored
 
 
-def preview(data: bytes) -> Preview:
-    """Parse and check every row against the file and the database; write nothing."""
+def preview(data: bytes, *, actor: User) -> Preview:
+    """Parse and check every row against the file, the database and what ``actor`` may grant; write nothing."""
     rows, ignored = parse(data)
     _check_rows(rows)
-    _plan(rows)
+    _plan(rows, actor)
     return Preview(rows, ignored)
 
 
@@ -250,27 +240,33 @@ def _check_roles(row: StaffRow) -> None:
     row.roles = sorted({ROLE_NAMES.get(w) or ROLE_NAMES[w.lower()] for w in words if w not in unknown})
 
 
-def _plan(rows: list[StaffRow]) -> None:
-    """Find existing people by 工号 and decide create / update / unchanged for each good row."""
+def _plan(rows: list[StaffRow], actor: User) -> None:
+    """Find existing people by 工号, check the roles each row would grant, and decide create / update / unchanged."""
     numbers = [row.employee_no for row in rows if row.employee_no]
     usernames = [row.username for row in rows if row.employee_no]
     by_no = {u.employee_no: u for u in _users(User.employee_no, numbers)}
     by_username = {u.username: u for u in _users(User.username, usernames)}
     memberships = _memberships([u.id for u in by_no.values()])
     departments = {d.id: d.name for d in db.session.scalars(select(Department))}
+    grantable = services.grantable_roles(actor)
     for row in rows:
+        user = by_no.get(row.employee_no) if row.employee_no else None
+        held = user.roles if user else set()
+        roles = set(row.roles) | held or {"trainee"}
+        for role in sorted(roles - held):  # every row, so a bad row lists this problem too
+            if role not in grantable:
+                row.problems.append(services.grant_problem(actor, role) or "")
         if row.problems:
             continue
-        user = by_no.get(row.employee_no)
         other = by_username.get(row.username)
         if user is None and other is not None:
             row.problems.append(str(_l("用户名 %(name)s 已被另一个账号使用。", name=row.username)))
             continue
-        roles = set(row.roles) | (user.roles if user else set()) or {"trainee"}
         if row.cohort and not roles & {"trainee", "instructor"}:
             row.problems.append(str(_l("填写了班组，但此人既不是学员也不是讲师。")))
             continue
         row.roles = sorted(roles)
+        row.roles_added = sorted(roles - held)
         if user is None:
             row.action = "create"
             continue
@@ -306,11 +302,16 @@ def _changes(row: StaffRow, user: User, departments: dict[int, str], memberships
         changes.append(str(_l("岗位")))
     if row.email and row.email != (user.email or ""):
         changes.append(str(_l("邮箱")))
-    if set(row.roles) - user.roles:
-        changes.append(str(_l("角色")))
+    if row.roles_added or row.roles_removed:
+        changes.append(str(_l("角色：%(changes)s", changes=role_changes_text(row.roles_added, row.roles_removed))))
     if row.cohort and (user.id, row.cohort, _member_role(row.roles)) not in memberships:
         changes.append(str(_l("班组")))
     return changes
+
+
+def role_changes_text(added: list[str], removed: list[str]) -> str:
+    """Role changes for people, such as ``+讲师、-学员``."""
+    return "、".join([f"+{ROLE_LABELS.get(r, r)}" for r in added] + [f"-{ROLE_LABELS.get(r, r)}" for r in removed])
 
 
 def _member_role(roles: list[str]) -> str:
@@ -323,12 +324,13 @@ def one_time_password() -> str:
     return "-".join(raw[i : i + 4] for i in range(0, 12, 4))
 
 
-def apply(data: bytes) -> ImportResult:
-    """Check the file again and write every row in one transaction, or nothing at all."""
-    checked = preview(data)
+def apply(data: bytes, *, actor: User) -> ImportResult:
+    """Check the file again (with what ``actor`` may grant) and write every row in one transaction, or nothing."""
+    checked = preview(data, actor=actor)
     if not checked.ok:
         raise StaffFileError(str(_l("文件中有 %(n)d 行存在问题，未导入任何数据。", n=len(checked.bad_rows))))
     created = []
+    role_changes = []
     try:
         for row in checked.rows:
             if row.action == "create":
@@ -336,18 +338,23 @@ def apply(data: bytes) -> ImportResult:
                 user = services.create_user(
                     row.employee_no, row.name, password, row.roles, department=row.department,
                     email=row.email or None, employee_no=row.employee_no, position=row.position or None,
-                    generated_password=True, commit=False,
+                    generated_password=True, commit=False, actor=actor,
                 )
+                services.record_as(actor, "user.roles_changed", user, {
+                    "username": user.username, "added": sorted(user.roles), "removed": [], "source": "import",
+                })
                 created.append(NewAccount(row.employee_no, row.name, user.username, password))
             elif row.action == "update":
                 user = row.user
-                _update(user, row)
+                _update(user, row, actor)
+                if row.roles_added or row.roles_removed:
+                    role_changes.append(RoleChange(row.employee_no, row.name, row.roles_added, row.roles_removed))
             else:
                 continue
             if row.cohort:
                 db.session.flush()
                 services.add_member(services.get_or_create_cohort(row.cohort), user, _member_role(row.roles), commit=False)
-        audit.record("staff.imported", None, {"created": len(created), "updated": checked.count("update"), "unchanged": checked.count("unchanged")})
+        services.record_as(actor, "staff.imported", None, {"created": len(created), "updated": checked.count("update"), "unchanged": checked.count("unchanged")})
         db.session.commit()
     except services.AccountError as error:  # the data changed since the preview
         db.session.rollback()
@@ -358,15 +365,15 @@ def apply(data: bytes) -> ImportResult:
     except Exception:
         db.session.rollback()
         raise
-    return ImportResult(created, checked.count("update"), checked.count("unchanged"))
+    return ImportResult(created, checked.count("update"), checked.count("unchanged"), role_changes)
 
 
-def _update(user: User, row: StaffRow) -> None:
+def _update(user: User, row: StaffRow, actor: User) -> None:
     user.name = row.name
     user.department = services.get_or_create_department(row.department)
     if row.position:
         user.position = row.position
     if row.email:
         user.email = row.email
-    for role in sorted(set(row.roles) - user.roles):
-        user.role_rows.append(UserRole(role=role))
+    if row.roles_added:  # set_roles checks again that the actor may grant them, and records who did
+        services.set_roles(user, user.roles | set(row.roles_added), actor=actor, commit=False, source="import")

@@ -1,4 +1,4 @@
-"""Account models: users, roles, departments, cohorts, sign-in sessions, login failures."""
+"""Account models: users, roles, departments, cohorts, sign-in sessions, login failures and throttles."""
 
 from __future__ import annotations
 
@@ -126,6 +126,20 @@ class LoginFailure(db.Model):
     username: Mapped[str] = mapped_column(String(64), index=True)
     address: Mapped[str] = mapped_column(String(64), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class LoginThrottle(db.Model):
+    """Sign-in state of one (account, address) pair: its run of failures, when it may try again, its last success."""
+
+    __tablename__ = "login_throttles"
+    __table_args__ = (UniqueConstraint("username", "address"), Index("ix_login_throttles_address", "address"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64))
+    address: Mapped[str] = mapped_column(String(64))
+    failures: Mapped[int] = mapped_column(default=0)  # failures in a row, reset by a success or a quiet window
+    last_failure_at: Mapped[datetime | None]
+    next_allowed_at: Mapped[datetime | None] = mapped_column(index=True)  # no attempt from the pair before this
+    last_success_at: Mapped[datetime | None]  # a recent success makes the address "known" for the account
 
 
 class UserSession(db.Model):

@@ -16,13 +16,16 @@ from app.accounts.forms import (
     MemberForm,
     NameForm,
     PasswordForm,
+    ThrottleClearForm,
     UserForm,
 )
 from app.accounts.models import Cohort, CohortMember, Department, User
 from app.core.audit import ACTIONS, AuditEvent
 from app.core.decorators import role_required
+from app.core.forms import flash_errors
 from app.core.pagination import paginate
 from app.core.routes import safe_next
+from app.core.time import utcnow
 from app.extensions import db
 
 bp = Blueprint("accounts", __name__)
@@ -40,15 +43,16 @@ def login():
     if current_user.is_authenticated:
         return redirect(url_for("core.index"))
     form = LoginForm()
-    status = 200
+    headers: dict[str, str] = {}
     if form.validate_on_submit():
-        user, error = auth.authenticate(form.username.data, form.password.data, client_address())
+        user, error, wait = auth.authenticate(form.username.data, form.password.data, client_address())
         if user:
             auth.start_session(user, client_address())
             return redirect(safe_next(request.args.get("next"), url_for("core.index")))
         flash(error, "danger")
-        status = 429 if auth.is_throttled(form.username.data, client_address()) else 200
-    return render_template("accounts/login.html", form=form), status
+        if wait:
+            headers["Retry-After"] = str(wait)
+    return render_template("accounts/login.html", form=form), 429 if headers else 200, headers
 
 
 @bp.post("/logout")
@@ -80,6 +84,12 @@ def change_password():
 # --- administration ------------------------------------------------------------------------
 
 
+def _role_choices(form: UserForm) -> None:
+    """Offer only the roles the signed-in user may grant (services.grantable_roles, the one rule for every path)."""
+    allowed = services.grantable_roles(current_user)
+    form.roles.choices = [(key, label) for key, label in ROLE_LABELS.items() if key in allowed]
+
+
 def _department_choices() -> list[tuple[int, str]]:
     rows = db.session.scalars(select(Department).order_by(Department.name)).all()
     return [(0, _("（无）"))] + [(d.id, d.name) for d in rows]
@@ -104,6 +114,7 @@ def user_new():
     """Create a user."""
     form = UserForm()
     form.department_id.choices = _department_choices()
+    _role_choices(form)
     if request.method == "GET":
         form.roles.data = ["trainee"]
     if form.validate_on_submit():
@@ -121,6 +132,7 @@ def user_new():
                     email=form.email.data,
                     employee_no=form.employee_no.data,
                     position=form.position.data,
+                    actor=current_user._get_current_object(),
                 )
             except services.AccountError as error:
                 db.session.rollback()
@@ -139,6 +151,7 @@ def user_edit(user_id: int):
     form = UserForm(obj=user)
     form.username.data = user.username
     form.department_id.choices = _department_choices()
+    _role_choices(form)
     if request.method == "GET":
         form.roles.data = sorted(user.roles)
         form.department_id.data = user.department_id or 0
@@ -156,6 +169,7 @@ def user_edit(user_id: int):
                     department_id=form.department_id.data or None,
                     roles=form.roles.data,
                     active=form.active.data,
+                    actor=current_user._get_current_object(),
                 )
                 if form.password.data:
                     services.set_password(user, form.password.data)
@@ -214,7 +228,7 @@ def department_rename(dept_id: int):
         except services.AccountError as error:
             flash(str(error), "danger")
     else:
-        flash(_("请输入名称。"), "danger")
+        flash_errors(form)
     return redirect(url_for("admin.departments"))
 
 
@@ -281,6 +295,32 @@ def cohort_remove_member(cohort_id: int, member_id: int):
         services.remove_member(member)
         flash(_("已移除。"), "success")
     return redirect(url_for("learning.cohort_detail", cohort_id=cohort_id))
+
+
+@admin_bp.get("/throttles")
+@role_required("admin")
+def throttles():
+    """Sign-in throttling: the accounts, addresses and pairs with recent failures, and their waits."""
+    return render_template(
+        "admin/throttles.html",
+        page=paginate(auth.throttled_pairs()),
+        accounts=auth.failure_tallies("username"),
+        addresses=auth.failure_tallies("address"),
+        now=utcnow(),
+    )
+
+
+@admin_bp.post("/throttles/clear")
+@role_required("admin")
+def throttles_clear():
+    """Forget the failures of an account, an address or a pair, so they may sign in without waiting."""
+    form = ThrottleClearForm()
+    if form.validate_on_submit() and (form.username.data or form.address.data):
+        removed = auth.clear_throttles(form.username.data, form.address.data)
+        flash(_("已清除 %(n)d 次失败记录。", n=removed), "success")
+    else:
+        flash(_("请选择要清除的账号或地址。"), "danger")
+    return redirect(url_for("admin.throttles"))
 
 
 @admin_bp.get("/audit")

@@ -16,15 +16,39 @@ ERROR = {
 RESPONSES = {
     name: {"description": text, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
     for name, text in (
-        ("BadRequest", "The request body is not the expected JSON"),
+        (
+            "BadRequest",
+            "The request body is not the expected JSON, a query parameter is invalid (page and per_page "
+            "outside their range or given twice), or a query parameter holds control characters",
+        ),
         ("Unauthorized", "Missing, invalid, expired or revoked token (or wrong credentials)"),
         ("Forbidden", "The account is deactivated"),
         ("NotFound", "No such resource, or not visible to the caller"),
         ("Conflict", "Not allowed now: attempt limit used up, or cooldown not over"),
-        ("Unprocessable", "Invalid answers: every problem is listed and nothing is stored"),
+        (
+            "Unprocessable",
+            "Invalid content (answers, or text holding control characters): every problem is listed "
+            "and nothing is stored",
+        ),
         ("TooManyRequests", "Too many failed sign-ins; try again later"),
     )
 }
+
+
+def _with_shared_errors(item: dict[str, Any]) -> dict[str, Any]:
+    """A path item whose operations also document the refusals every call may get (see ``app.core.forms``).
+
+    Any query string with control characters is a 400; any JSON body holding them is a 422.
+    """
+    out = dict(item)
+    for method, operation in item.items():
+        if method not in ("get", "put", "post", "delete", "patch"):
+            continue  # path-level parameters, summary
+        responses = {"400": {"$ref": "#/components/responses/BadRequest"}, **operation["responses"]}
+        if "requestBody" in operation:
+            responses.setdefault("422", {"$ref": "#/components/responses/Unprocessable"})
+        out[method] = {**operation, "responses": dict(sorted(responses.items()))}
+    return out
 
 
 def build() -> dict[str, Any]:
@@ -40,7 +64,7 @@ def build() -> dict[str, Any]:
         },
         "servers": [{"url": "/api/v1"}],
         "security": [{"bearer": []}],
-        "paths": dict(sorted(PATHS.items())),
+        "paths": {path: _with_shared_errors(item) for path, item in sorted(PATHS.items())},
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
             "schemas": {"Error": ERROR, **SCHEMAS},

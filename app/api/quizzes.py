@@ -10,11 +10,15 @@ from flask_babel import gettext as _
 
 from app.api import api_bp, describe, error, paginated
 from app.api.auth import token_required
+from app.api.idempotent import write_once
 from app.assessments import queries, services
 from app.assessments.models import Attempt, Quiz
+from app.core.domain import http_status
+from app.core.pagination import MAX_INT
+from app.extensions import db
 
 PAGE_PARAMS = [
-    {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "default": 1}},
+    {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": MAX_INT, "default": 1}},
     {"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 20}},
 ]
 
@@ -89,11 +93,22 @@ def create_attempt(slug: str):
     if not isinstance(data, dict) or "answers" not in data:
         return error(400, _("请求体应为 JSON 对象：{\"answers\": {\"q1\": \"A\", …}}。"))
     try:
-        attempt = services.submit_answers(g.api_user, quiz, data["answers"])
+        attempt, replay = write_once(
+            g.api_user, lambda key: services.submit_answers(g.api_user, quiz, data["answers"], key), _stored_result
+        )
     except services.AttemptError as failure:
-        return error(failure.status, *failure.errors)
+        return error(http_status(failure), *failure.errors)
+    return replay or _result(attempt)
+
+
+def _result(attempt: Attempt) -> tuple[Any, int]:
     band = next((b for b in attempt.version.definition.get("bands") or [] if b["key"] == attempt.band_key), None)
     return jsonify(attempt_result(attempt, band and band["title"])), 201
+
+
+def _stored_result(attempt_id: int) -> tuple[Any, int]:
+    """The first answer to a repeated request: the attempt it stored."""
+    return _result(db.session.get_one(Attempt, attempt_id))
 
 
 RESULT = {
@@ -114,6 +129,14 @@ RESULT = {
     },
 }
 SLUG = {"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}
+IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "schema": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": "^[\\x21-\\x7e]+$"},
+    "description": "Any unique string per request (e.g. a UUID); a repeat within 24 hours gets the first "
+    "result (header Idempotent-Replayed: true) and stores nothing; reusing it for another request is 422.",
+}
 
 describe(
     {
@@ -152,7 +175,8 @@ describe(
             "post": {
                 "tags": ["quizzes"],
                 "summary": "Submit a complete set of answers and get the result",
-                "parameters": [SLUG],
+                "description": "A retry with the same Idempotency-Key gets the first result and stores nothing.",
+                "parameters": [SLUG, IDEMPOTENCY_KEY],
                 "requestBody": {
                     "required": True,
                     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/AttemptRequest"}}},
@@ -232,6 +256,7 @@ describe(
                 "answers": {
                     "type": "object",
                     "description": "Every question id mapped to one option key, or a list of keys for multiple-choice.",
+                    "minProperties": 1,
                     "additionalProperties": {
                         "oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}, "minItems": 1}]
                     },

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, g, jsonify, request
+from flask import g, jsonify, request
 from flask_babel import gettext as _
 
-from app.api import api_bp, describe, error
+from app.api import api_bp, describe, error, page_args
 from app.api.auth import iso, token_required
 from app.api.quizzes import PAGE_PARAMS
 from app.reports import queries
@@ -41,9 +41,8 @@ def completion_report():
     """Completion per enrolment, filterable like the HR dashboard (HR only)."""
     if not g.api_user.has_role("hr"):
         return error(403, _("只有人事可以查看完成情况报表。"))
-    filters = queries.Filters.from_args(request.args)
-    per_page = min(max(request.args.get("per_page", current_app.config["PER_PAGE"], type=int), 1), 100)
-    page = queries.page(filters, None, max(request.args.get("page", 1, type=int), 1), per_page)
+    number, per_page = page_args()
+    page = queries.page(queries.Filters.from_args(request.args), None, number, per_page)
     catalogue = queries.catalogue()
     return jsonify(
         items=[completion_item(row, catalogue) for row in page.items],

@@ -12,7 +12,8 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from app.api import api_bp, describe, error, paginated
 from app.api.auth import iso, token_required
-from app.api.quizzes import PAGE_PARAMS
+from app.api.idempotent import write_once
+from app.api.quizzes import IDEMPOTENCY_KEY, PAGE_PARAMS
 from app.extensions import db
 from app.learning.models import Course
 from app.roleplay import queries, scoring, services
@@ -140,12 +141,21 @@ def create_submission(slug: str):
     if not isinstance(submit, bool):
         return error(400, _("submit 应为 true 或 false。"))
     try:
-        submission = services.save_response(g.api_user, card, text=data["response"], submit=submit)
+        submission, replay = write_once(
+            g.api_user,
+            lambda key: services.save_response(g.api_user, card, text=data["response"], submit=submit, request_key=key),
+            _stored_submission,
+        )
     except services.TransitionError as failure:
         return error(409, str(failure))
     except services.RoleplayError as failure:
         return error(422, str(failure))
-    return jsonify(submission_items([submission])[0]), 201
+    return replay or (jsonify(submission_items([submission])[0]), 201)
+
+
+def _stored_submission(submission_id: int) -> tuple[Any, int]:
+    """The first answer to a repeated request: the submission as it is now."""
+    return jsonify(submission_items([db.session.get_one(Submission, submission_id)])[0]), 201
 
 
 @api_bp.get("/me/submissions")
@@ -217,7 +227,8 @@ describe(
             "post": {
                 "tags": ["roleplays"],
                 "summary": "Save a written response as a draft, or hand it in for grading (trainees)",
-                "parameters": [SLUG],
+                "description": "A retry with the same Idempotency-Key gets the first result and stores nothing.",
+                "parameters": [SLUG, IDEMPOTENCY_KEY],
                 "requestBody": {
                     "required": True,
                     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SubmissionRequest"}}},

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import SelectField
 
+from app.core.forms import BaseForm
 
-class AttemptForm(FlaskForm):
+
+class AttemptForm(BaseForm):
     """The CSRF token of the start, save and submit buttons; answer fields are rendered per question."""
 
 
-class ResultsFilterForm(FlaskForm):
+class ResultsFilterForm(BaseForm):
     """Filter results by cohort and quiz (a GET form: no state changes, no token)."""
 
     class Meta:

@@ -12,8 +12,10 @@ from typing import Any, ClassVar
 
 from flask_babel import lazy_gettext as _l
 
+from app.core.domain import InvalidInput
 
-class AnswerError(ValueError):
+
+class AnswerError(InvalidInput):
     """An answer that does not fit its question; the message is for the user."""
 
 

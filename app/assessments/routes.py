@@ -16,7 +16,8 @@ from app.assessments.models import Attempt, AttemptAnswer, Quiz
 from app.assessments.questions import in_attempt_order
 from app.assessments.scoring import score_knowledge, score_self_assessment
 from app.core.decorators import role_required
-from app.core.pagination import paginate
+from app.core.domain import http_status
+from app.core.pagination import id_arg, paginate
 from app.extensions import db
 
 bp = Blueprint("assessments", __name__)
@@ -143,7 +144,7 @@ def take_post(slug: str, attempt_id: int):
         if attempt.submitted:
             return redirect(url_for(".result", attempt_id=attempt.id))
         flash(str(error), "danger")
-        return _render_take(attempt, status=error.status)
+        return _render_take(attempt, status=http_status(error))
     flash(_("答案已保存，可以稍后继续作答。"), "success")
     return redirect(url_for(".take", slug=slug, attempt_id=attempt.id))
 
@@ -162,7 +163,8 @@ def autosave(slug: str, attempt_id: int):
     try:
         services.save_answer(attempt, data["question"], data.get("value"))
     except services.AttemptError as error:
-        return jsonify(errors=error.errors, redirect=result_url if error.status == 409 else None), error.status
+        status = http_status(error)
+        return jsonify(errors=error.errors, redirect=result_url if status == 409 else None), status
     answered = db.session.scalar(select(func.count()).where(AttemptAnswer.attempt_id == attempt.id))
     return jsonify(saved=True, answered=answered, total=len(attempt.version.definition["questions"]))
 
@@ -208,8 +210,7 @@ def results():
     form = ResultsFilterForm(formdata=request.args)
     form.cohort.choices = [(0, _("全部班组"))] + [(c.id, c.name) for c in cohorts]
     form.quiz.choices = [(0, _("全部测验"))] + [(q.id, q.title) for q in quizzes]
-    cohort_id = request.args.get("cohort", 0, type=int)
-    quiz_id = request.args.get("quiz", 0, type=int)
+    cohort_id, quiz_id = id_arg("cohort"), id_arg("quiz")
     if cohort_id and cohort_id not in {c.id for c in cohorts}:
         abort(404)
     page = paginate(queries.results(current_user, cohort_id or None, quiz_id or None))

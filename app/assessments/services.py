@@ -6,7 +6,6 @@ import random
 from datetime import timedelta
 from typing import Any
 
-from blinker import signal
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
@@ -17,35 +16,26 @@ from app.assessments import queries
 from app.assessments.models import Attempt, AttemptAnswer, Quiz
 from app.assessments.questions import AnswerError, question_type, validate_answers
 from app.assessments.scoring import score_knowledge, score_self_assessment
+from app.core import idempotency
+from app.core.domain import Conflict, InvalidInput
+from app.core.signals import attempt_scored
 from app.core.time import utcnow
 from app.extensions import db
 
-attempt_scored = signal("attempt-scored")
+
+class AttemptError(Conflict):
+    """An attempt the rules refuse now (limit used up, cooldown, quiz offline, already submitted)."""
 
 
-class AttemptError(Exception):
-    """A request that cannot be carried out; the message is for the user, ``errors`` lists details."""
-
-    status = 409
-
-    def __init__(self, message: str, errors: list[str] | None = None) -> None:
-        super().__init__(message)
-        self.errors = errors or [message]
-
-
-class InvalidAnswers(AttemptError):
+class InvalidAnswers(InvalidInput, AttemptError):
     """Answers that do not fit the questions (unknown question or option, wrong type, missing)."""
-
-    status = 422
 
     def __init__(self, errors: list[str]) -> None:
         super().__init__(str(_l("答案有误，未保存：")) + "；".join(errors), errors)
 
 
-class Unanswered(AttemptError):
+class Unanswered(InvalidInput, AttemptError):
     """Submitting with questions left unanswered; nothing is submitted."""
-
-    status = 422
 
     def __init__(self, question_ids: list[str]) -> None:
         super().__init__(str(_l("还有 %(n)d 道题未作答，请完成后再提交。", n=len(question_ids))))
@@ -245,12 +235,20 @@ def submit(attempt: Attempt) -> Attempt:
     return attempt
 
 
-def submit_answers(user: User, quiz: Quiz, raw: Any) -> Attempt:
-    """Score a complete set of answers in one step (the API); store nothing on any problem."""
+def submit_answers(user: User, quiz: Quiz, raw: Any, request_key: idempotency.RequestKey | None = None) -> Attempt:
+    """Score a complete set of answers in one step (the API); store nothing on any problem.
+
+    With a ``request_key`` a repeat of an earlier request raises ``idempotency.Replayed``.
+    """
     if quiz.archived or quiz.current_version is None:
         raise AttemptError(str(_l("该测验已下线。")))
     lock_people(db.session, [user.id])  # a submission sent at the same moment waits here, then counts this one
     definition = quiz.current_version.definition
+    try:
+        idempotency.check(request_key)
+    except (idempotency.Replayed, idempotency.IdempotencyError):
+        db.session.rollback()  # releases the lock
+        raise
     try:
         _check_allowed(user.id, quiz, cooldown=True)
         answers, errors = validate_answers(definition["questions"], raw, complete=True)
@@ -272,6 +270,8 @@ def submit_answers(user: User, quiz: Quiz, raw: Any) -> Attempt:
         **score(definition, answers),
     )
     db.session.add(attempt)
+    db.session.flush()
+    idempotency.remember(request_key, attempt.id)
     db.session.commit()
     _scored(attempt)
     return attempt

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, SubmitField, TextAreaField
 from wtforms.validators import AnyOf, DataRequired, Length, Optional
 
 from app.completion.models import ITEM_KINDS
+from app.core.forms import BaseForm
 
 
-class WaiverForm(FlaskForm):
+class WaiverForm(BaseForm):
     """Waive one checklist item with a reason."""
 
     kind = HiddenField(validators=[AnyOf(ITEM_KINDS)])
@@ -22,7 +22,7 @@ class WaiverForm(FlaskForm):
     submit = SubmitField(_l("豁免此项"))
 
 
-class RevokeWaiverForm(FlaskForm):
+class RevokeWaiverForm(BaseForm):
     """Revoke a waiver, with an optional reason."""
 
     reason = TextAreaField(

@@ -1,12 +1,11 @@
-"""Completion listens to the feature rooms' signals (by name) and recomputes; no room imports it."""
+"""Completion listens to the feature rooms' signals (declared in app.core.signals) and recomputes; no room imports it."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from blinker import signal
-
 from app.completion import enrolments, services
+from app.core import signals
 
 
 def on_module_completed(sender: Any, *, user_id: int, course_id: int, **_: Any) -> None:
@@ -35,7 +34,7 @@ def on_content_loaded(report: Any, **_: Any) -> None:
 def connect() -> None:
     """Connect the listeners (idempotent: blinker keeps one connection per receiver)."""
     enrolments.track()
-    signal("module-completed").connect(on_module_completed)
-    signal("attempt-scored").connect(on_attempt_scored)
-    signal("submission-graded").connect(on_submission_graded)
-    signal("content-loaded").connect(on_content_loaded)
+    signals.module_completed.connect(on_module_completed)
+    signals.attempt_scored.connect(on_attempt_scored)
+    signals.submission_graded.connect(on_submission_graded)
+    signals.content_loaded.connect(on_content_loaded)

@@ -10,20 +10,23 @@ reminders stand and the failure is reported (those e-mails are not retried).
 from __future__ import annotations
 
 import smtplib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import and_, case, func, literal, select
+from sqlalchemy import Row, and_, case, func, literal, select
 from sqlalchemy.exc import IntegrityError
 
 from app.accounts.models import User, UserRole
 from app.completion import notices
 from app.completion.enrolments import enrolments
 from app.completion.models import CourseCompletion, ReminderLog
+from app.core.urls import path_for
 from app.extensions import db
 from app.learning.models import Course
+from app.notifications.services import notify, send_email, smtp_settings
 
 DUE_SOON_DAYS = 3
 
@@ -37,7 +40,7 @@ class Sent:
     email_error: str | None = None
 
 
-def due(today: date) -> list[tuple]:
+def due(today: date) -> Sequence[Row]:
     """Reminders owed and not yet sent: (user_id, email, course_id, title, slug, due_date, kind) — one query."""
     e = enrolments()
     kind = case((e.c.due_date < today, literal("overdue")), else_=literal("due_soon"))
@@ -79,9 +82,9 @@ def send(today: date | None = None) -> Sent:
     for user_id, email, course_id, title, slug, due_date, kind in due(today):
         db.session.add(ReminderLog(user_id=user_id, course_id=course_id, kind=kind, due_date=due_date))
         params = {"course": title, "due": due_date.isoformat()}
-        notice = notices.notify(
+        notice = notify(
             user_id, notices.OVERDUE if kind == "overdue" else notices.DUE_SOON, params,
-            notices.path_for("learning.course", slug=slug),
+            path_for("learning.course", slug=slug),
         )
         try:
             db.session.commit()
@@ -92,10 +95,10 @@ def send(today: date | None = None) -> Sent:
         if email:
             with force_locale("zh_CN"):
                 emails.append((email, _("客服学院学习提醒"), notice.message))
-    settings = notices.smtp_settings()
+    settings = smtp_settings()
     if settings:
         try:
-            sent.emails = notices.send_email(settings, emails)
+            sent.emails = send_email(settings, emails)
         except (OSError, smtplib.SMTPException) as error:  # in-app reminders stand; e-mail is best effort
             sent.email_error = str(error)
     return sent

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import defer
@@ -22,6 +23,7 @@ from app.learning.models import Course, Module, ModuleProgress
 from app.roleplay.models import WAITING, RoleplayCard, Submission
 
 SATISFIED = ("done", "waived")
+_Slugged = TypeVar("_Slugged", Quiz, RoleplayCard)
 
 
 @dataclass(frozen=True)
@@ -125,7 +127,7 @@ def requirements(courses: Iterable[Course]) -> dict[int, list[Requirement]]:
     return out
 
 
-def _by_slug(model: type, slugs: set[str]) -> dict:
+def _by_slug(model: type[_Slugged], slugs: set[str]) -> dict[str, _Slugged]:
     if not slugs:
         return {}
     rows = db.session.scalars(select(model).where(model.slug.in_(slugs), model.archived.is_(False)))

@@ -15,16 +15,19 @@ from app.completion import notices
 from app.completion.models import Certificate, CourseCompletion, Waiver
 from app.completion.rules import Checklist, evaluate
 from app.core import audit
+from app.core.domain import Conflict
 from app.core.time import utcnow
+from app.core.urls import path_for
 from app.extensions import db
 from app.learning.models import Course, ModuleProgress
+from app.notifications.services import notify
 from app.roleplay.models import RoleplayCard, Submission
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 RULE_KEYS = {"quiz": "quizzes", "roleplay": "roleplays"}
 
 
-class CompletionError(ValueError):
+class CompletionError(Conflict):
     """A request that cannot be carried out; the message is for the user."""
 
 
@@ -85,8 +88,8 @@ def _issue_certificate(user_id: int, course: Course) -> None:
             code=new_code(), user_id=user_id, course_id=course.id, recipient_name=user.name, course_title=course.title
         )
     )
-    notices.notify(
-        user_id, notices.COMPLETED, {"course": course.title}, notices.path_for("learning.course", slug=course.slug)
+    notify(
+        user_id, notices.COMPLETED, {"course": course.title}, path_for("learning.course", slug=course.slug)
     )
 
 

@@ -13,6 +13,7 @@ SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 MODULE_FILE_RE = re.compile(r"^(\d{2})-(.+)\.md$")
 CARD_SECTIONS = ("背景", "客户角色说明（仅扮演客户的一方阅读）", "你的任务", "观察要点")
 CARD_FIELDS = ("background", "partner", "task", "observe")
+CHANNELS = ("face-to-face", "phone", "written")  # where a role-play happens; what a rubric criterion needs
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,7 @@ class ModuleData:
     objectives: list[str]
     body: str
     path: str
+    body_line: int = 1
 
 
 @dataclass
@@ -60,6 +62,9 @@ class CardData:
     summary: str | None
     sections: dict[str, str]
     path: str
+    channel: str | None = None
+    body: str = ""
+    body_line: int = 1
 
 
 @dataclass
@@ -76,6 +81,7 @@ class CourseData:
     path: str
     modules: list[ModuleData] = field(default_factory=list)
     cards: list[CardData] = field(default_factory=list)
+    intro_line: int = 1
 
 
 @dataclass
@@ -107,12 +113,25 @@ class RubricData:
 
 
 @dataclass
+class GlossaryTermData:
+    """One term of ``courses/glossary.yaml``; ``slug`` is its anchor on the glossary page."""
+
+    slug: str
+    term: str
+    definition: str
+    position: int
+    line: int | None
+    path: str
+
+
+@dataclass
 class Content:
     """Everything read from a content folder."""
 
     courses: list[CourseData] = field(default_factory=list)
     quizzes: list[QuizData] = field(default_factory=list)
     rubrics: list[RubricData] = field(default_factory=list)
+    glossary: list[GlossaryTermData] = field(default_factory=list)
 
 
 class Reader:
@@ -292,7 +311,7 @@ def load_course(folder: Path, root: Path, problems: list[Problem]) -> CourseData
     if not course_file.is_file():
         problems.append(Problem(rel, "course.md is missing"))
         return None
-    reader, data, body, _ = _front(course_file, root, problems)
+    reader, data, body, intro_line = _front(course_file, root, problems)
     if data is None:
         return None
     reader.unknown_keys(data, (), {"title", "summary", "order", "audience", "completion"})
@@ -328,6 +347,7 @@ def load_course(folder: Path, root: Path, problems: list[Problem]) -> CourseData
         completion=completion or {},
         intro=body,
         path=reader.rel,
+        intro_line=intro_line,
     )
     seen: dict[int, str] = {}
     for path in sorted(folder.iterdir()):
@@ -365,7 +385,7 @@ def load_course(folder: Path, root: Path, problems: list[Problem]) -> CourseData
 
 def load_module(path: Path, root: Path, problems: list[Problem], slug: str, position: int) -> ModuleData | None:
     """Read one module file."""
-    reader, data, body, _ = _front(path, root, problems)
+    reader, data, body, body_line = _front(path, root, problems)
     if data is None:
         return None
     reader.unknown_keys(data, (), {"title", "minutes", "objectives"})
@@ -384,7 +404,8 @@ def load_module(path: Path, root: Path, problems: list[Problem], slug: str, posi
         problems.append(Problem(reader.rel, "the module body is empty"))
     if title is None or minutes is None or objectives is None:
         return None
-    return ModuleData(slug, position, title, minutes, [str(o).strip() for o in objectives], body, reader.rel)
+    objectives = [str(o).strip() for o in objectives]
+    return ModuleData(slug, position, title, minutes, objectives, body, reader.rel, body_line)
 
 
 def load_card(path: Path, root: Path, problems: list[Problem], course_slug: str) -> CardData | None:
@@ -399,7 +420,8 @@ def load_card(path: Path, root: Path, problems: list[Problem], course_slug: str)
     reader, data, body, body_line = _front(path, root, problems)
     if data is None:
         return None
-    reader.unknown_keys(data, (), {"title", "difficulty", "minutes", "roles", "rubric", "pass_percent", "summary"})
+    allowed = {"title", "difficulty", "minutes", "roles", "rubric", "pass_percent", "summary", "channel"}
+    reader.unknown_keys(data, (), allowed)
     title = reader.text(data, (), "title")
     difficulty = reader.require(data, (), "difficulty", str)
     if difficulty is not None and difficulty not in ("basic", "intermediate", "advanced"):
@@ -415,6 +437,9 @@ def load_card(path: Path, root: Path, problems: list[Problem], course_slug: str)
         reader.slug(rubric, ("rubric",))
     pass_percent = reader.integer(data, (), "pass_percent", 1, 100)
     summary = reader.text(data, (), "summary", optional=True, max_len=500)
+    channel = reader.require(data, (), "channel", str, optional=True)
+    if channel is not None and channel not in CHANNELS:
+        reader.error(("channel",), f"must be one of {', '.join(CHANNELS)}")
     sections = _card_sections(reader, body, body_line)
     if None in (title, difficulty, minutes, roles, rubric, pass_percent) or sections is None:
         return None
@@ -430,6 +455,9 @@ def load_card(path: Path, root: Path, problems: list[Problem], course_slug: str)
         summary,
         sections,
         rel,
+        channel,
+        body,
+        body_line,
     )
 
 
@@ -799,7 +827,8 @@ def load_rubric(path: Path, root: Path, problems: list[Problem]) -> RubricData |
             reader.error(cpath, "must be a mapping {key, title, levels}")
             ok = False
             continue
-        reader.unknown_keys(crit, cpath, {"key", "title", "description", "levels"})
+        reader.unknown_keys(crit, cpath, {"key", "title", "description", "levels", "observable"})
+        observable = _observable(reader, crit, cpath)
         key = reader.require(crit, cpath, "key", str)
         if key is not None:
             if not SLUG_RE.match(key):
@@ -831,11 +860,73 @@ def load_rubric(path: Path, root: Path, problems: list[Problem]) -> RubricData |
             parsed.append({"points": points, "title": ltitle, "text": ltext})
         if None in (key, ctitle, levels):
             ok = False
-        criteria.append({"key": key, "title": ctitle, "description": crit.get("description") or "", "levels": parsed})
+        criterion = {"key": key, "title": ctitle, "description": crit.get("description") or "", "levels": parsed}
+        if observable is not None:
+            criterion["observable"] = observable
+        criteria.append(criterion)
     if not ok or title is None:
         return None
     definition = {"title": title, "description": description or "", "criteria": criteria}
     return RubricData(path.stem, title, definition, reader.rel)
+
+
+def _observable(reader: Reader, crit: dict, path: tuple) -> list[str] | None:
+    """A criterion's optional ``observable`` list: the channels on which a grader can see it."""
+    if "observable" not in crit:
+        return None
+    value = crit["observable"]
+    if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
+        reader.error((*path, "observable"), f"must be a non-empty list of channels ({', '.join(CHANNELS)})")
+        return None
+    for i, channel in enumerate(value):
+        if channel not in CHANNELS:
+            reader.error((*path, "observable", i), f"unknown channel '{channel}' ({', '.join(CHANNELS)})")
+        elif value.index(channel) != i:
+            reader.error((*path, "observable", i), f"channel '{channel}' is listed twice")
+    return [v for v in CHANNELS if v in value]
+
+
+GLOSSARY_FILE = "glossary.yaml"
+
+
+def load_glossary(path: Path, root: Path, problems: list[Problem]) -> list[GlossaryTermData]:
+    """Read ``courses/glossary.yaml``: ``terms:`` a list of {slug, term, definition} in display order."""
+    reader = Reader(path, root, problems)
+    text = _read_text(path, root, problems)
+    if text is None:
+        return []
+    data = reader.parse(text)
+    if not isinstance(data, dict):
+        if data is not None or not any(p.path == reader.rel for p in problems):
+            problems.append(Problem(reader.rel, "must be a mapping with a list of terms under 'terms'", 1))
+        return []
+    reader.unknown_keys(data, (), {"terms"})
+    raw = reader.require(data, (), "terms", list)
+    terms: list[GlossaryTermData] = []
+    slugs: set[str] = set()
+    names: set[str] = set()
+    for i, item in enumerate(raw or []):
+        tpath = ("terms", i)
+        if not isinstance(item, dict):
+            reader.error(tpath, "must be a mapping {slug, term, definition}")
+            continue
+        reader.unknown_keys(item, tpath, {"slug", "term", "definition"})
+        slug = reader.require(item, tpath, "slug", str)
+        term = reader.text(item, tpath, "term", max_len=80)
+        definition = reader.text(item, tpath, "definition", max_len=2000)
+        if slug is not None and reader.slug(slug, (*tpath, "slug")):
+            if slug in slugs:
+                reader.error((*tpath, "slug"), f"duplicate term slug '{slug}'")
+            slugs.add(slug)
+        if term is not None:
+            if term in names:
+                reader.error((*tpath, "term"), f"duplicate term '{term}'")
+            names.add(term)
+        if None not in (slug, term, definition):
+            terms.append(GlossaryTermData(slug, term, definition, i, reader.line_of(tpath), reader.rel))
+    if raw is not None and not raw:
+        reader.error(("terms",), "needs at least one term")
+    return terms
 
 
 def load_content(root: Path) -> tuple[Content, list[Problem]]:
@@ -851,6 +942,8 @@ def load_content(root: Path) -> tuple[Content, list[Problem]]:
                 course = load_course(folder, root, problems)
                 if course:
                     content.courses.append(course)
+            elif folder.name == GLOSSARY_FILE:
+                content.glossary = load_glossary(folder, root, problems)
             elif folder.name not in ("README.md",):
                 problems.append(Problem(str(folder.relative_to(root)), "unexpected file: courses are folders"))
     if not quizzes_dir.is_dir():

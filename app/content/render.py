@@ -125,3 +125,15 @@ LINK_RE = re.compile(r"\]\((/(?:quizzes|roleplays|courses)/[a-z0-9-]+)[^)]*\)")
 def internal_links(text: str) -> list[str]:
     """The platform-internal link targets in a Markdown text."""
     return LINK_RE.findall(text or "")
+
+
+GLOSSARY_LINK_RE = re.compile(r"\]\(/glossary#([^)\s]*)[^)]*\)")
+
+
+def glossary_links(text: str) -> list[tuple[str, int]]:
+    """Each ``/glossary#anchor`` link in a Markdown text, with its line (0 = the text's first line)."""
+    return [
+        (match.group(1), number)
+        for number, line in enumerate((text or "").splitlines())
+        for match in GLOSSARY_LINK_RE.finditer(line)
+    ]

@@ -7,17 +7,15 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from blinker import signal
 from sqlalchemy import select
 
 from app.assessments.models import Quiz, QuizVersion
 from app.content.loader import Content
 from app.content.render import render_markdown
+from app.core.signals import content_loaded
 from app.extensions import db
-from app.learning.models import Course, Module
+from app.learning.models import Course, GlossaryTerm, Module
 from app.roleplay.models import RoleplayCard, Rubric, RubricVersion
-
-content_loaded = signal("content-loaded")
 
 
 @dataclass
@@ -73,6 +71,7 @@ def sync(content: Content) -> SyncReport:
         courses = _sync_courses(content, report)
         _sync_cards(content, courses, rubrics, report)
         _sync_quizzes(content, courses, report)
+        _sync_glossary(content, report)
         db.session.commit()
     except Exception:
         db.session.rollback()
@@ -251,3 +250,22 @@ def _sync_quizzes(content: Content, courses: dict[str, Course], report: SyncRepo
         if slug not in seen and not quiz.archived:
             quiz.archived = True
             report.archived.append(f"quiz {slug}")
+
+
+def _sync_glossary(content: Content, report: SyncReport) -> None:
+    """Upsert the glossary terms; a term that left the file is deleted (no learner record points at it)."""
+    existing = {t.slug: t for t in db.session.scalars(select(GlossaryTerm))}
+    seen = set()
+    for data in content.glossary:
+        seen.add(data.slug)
+        values = {
+            "slug": data.slug,
+            "term": data.term,
+            "definition_html": render_markdown(data.definition),
+            "position": data.position,
+        }
+        _upsert(GlossaryTerm, existing, data.slug, values, f"glossary {data.slug}", report)
+    for slug, term in existing.items():
+        if slug not in seen:
+            db.session.delete(term)
+            report.archived.append(f"glossary {slug}")

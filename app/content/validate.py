@@ -6,7 +6,7 @@ from collections import Counter
 from pathlib import Path
 
 from app.content.loader import Content, Problem, load_content
-from app.content.render import internal_links
+from app.content.render import glossary_links, internal_links
 
 
 def cross_check(content: Content) -> list[Problem]:
@@ -15,6 +15,7 @@ def cross_check(content: Content) -> list[Problem]:
     courses = {c.slug: c for c in content.courses}
     quizzes = {q.slug: q for q in content.quizzes}
     rubrics = {r.slug for r in content.rubrics}
+    criteria = {r.slug: r.definition["criteria"] for r in content.rubrics}
     cards = Counter(card.slug for c in content.courses for card in c.cards)
     targets = (
         {f"/courses/{s}" for s in courses} | {f"/quizzes/{s}" for s in quizzes} | {f"/roleplays/{s}" for s in cards}
@@ -62,11 +63,14 @@ def cross_check(content: Content) -> list[Problem]:
                 problems.append(
                     Problem(card.path, f"rubric '{card.rubric}' does not exist in quizzes/rubrics/", field="rubric")
                 )
+            else:
+                problems += _channel_problems(card, criteria[card.rubric])
             texts += [(card.path, text) for text in card.sections.values()]
         for path, text in texts:
             for link in internal_links(text):
                 if link not in targets:
                     problems.append(Problem(path, f"link to {link}: no such course, quiz or card"))
+    problems += _glossary_problems(content)
     for quiz in content.quizzes:
         course = courses.get(quiz.course) if quiz.course else None
         if quiz.course and course is None:
@@ -100,6 +104,51 @@ def cross_check(content: Content) -> list[Problem]:
                     quiz.path, "knowledge checks should have at least 10 questions", field="questions", warning=True
                 )
             )
+    return problems
+
+
+def _channel_problems(card, criteria: list[dict]) -> list[Problem]:
+    """A card's channel must be declared once its rubric says where criteria are observable, and must fit each."""
+    declared = [c for c in criteria if "observable" in c]
+    if card.channel is None:
+        if declared:
+            return [
+                Problem(
+                    card.path,
+                    f"required: rubric '{card.rubric}' declares where its criteria are observable",
+                    field="channel",
+                )
+            ]
+        return []
+    return [
+        Problem(
+            card.path,
+            f"rubric '{card.rubric}' criterion '{c['key']}' is not observable on a {card.channel} role-play "
+            f"(observable: {', '.join(c['observable'])})",
+            field="channel",
+        )
+        for c in declared
+        if card.channel not in c["observable"]
+    ]
+
+
+def _glossary_problems(content: Content) -> list[Problem]:
+    """Every ``/glossary#slug`` link in a course, module, card or glossary definition names a term."""
+    terms = {t.slug for t in content.glossary}
+    texts = []
+    for course in content.courses:
+        texts.append((course.path, course.intro, course.intro_line))
+        texts += [(m.path, m.body, m.body_line) for m in course.modules]
+        texts += [(card.path, card.body, card.body_line) for card in course.cards]
+    texts += [(t.path, t.definition, None) for t in content.glossary]
+    problems = []
+    for path, text, first_line in texts:
+        for anchor, offset in glossary_links(text):
+            if anchor not in terms:
+                line = first_line + offset if first_line is not None else None
+                problems.append(
+                    Problem(path, f"link to /glossary#{anchor}: no such term in courses/glossary.yaml", line)
+                )
     return problems
 
 

@@ -22,6 +22,7 @@ ACTIONS = {
     "user.reactivated": _l("重新启用账号"),
     "user.password_set": _l("管理员设置密码"),
     "user.password_changed": _l("本人修改密码"),
+    "login.throttle_cleared": _l("清除登录限制"),
     "department.created": _l("创建部门"),
     "department.renamed": _l("重命名部门"),
     "department.deleted": _l("删除部门"),

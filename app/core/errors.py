@@ -1,4 +1,4 @@
-"""Error pages (HTML) and JSON errors for the API."""
+"""Error pages (HTML) and JSON errors for the API; hostile input is refused before any view runs."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from app.core import forms
 from app.extensions import db
 
 
@@ -14,8 +15,15 @@ def wants_json() -> bool:
     return request.path.startswith("/api/")
 
 
+def _headers(error: HTTPException) -> list[tuple[str, str]]:
+    """The headers an HTTP error carries besides its body's type (``Allow`` on a 405, ``WWW-Authenticate``)."""
+    return [(name, value) for name, value in error.get_headers() if name.lower() != "content-type"]
+
+
 def init_app(app: Flask) -> None:
-    """Register error handlers."""
+    """Register error handlers and the control-character guard (see ``app.core.forms``)."""
+    app.before_request(forms.refuse_control_characters)
+    app.after_request(forms.refused_form_status)
 
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError):
@@ -28,5 +36,5 @@ def init_app(app: Flask) -> None:
         if (error.code or 500) >= 500:
             db.session.rollback()  # a failed flush must not break the error page too
         if wants_json():
-            return jsonify(errors=[error.description or error.name]), error.code
-        return render_template("core/error.html", code=error.code), error.code
+            return jsonify(errors=[error.description or error.name]), error.code, _headers(error)
+        return render_template("core/error.html", code=error.code), error.code, _headers(error)

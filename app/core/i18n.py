@@ -28,3 +28,13 @@ def select_locale() -> Locale:
     if chosen in supported:
         return _locale(chosen)
     return _locale(current_app.config["BABEL_DEFAULT_LOCALE"])
+
+
+def locale_code(locale: Locale) -> str:
+    """The LOCALES key of a parsed locale: 'zh_CN' for zh_Hans_CN (else the locale's own identifier)."""
+    return next((code for code in LOCALES if _locale(code) == locale), str(locale))
+
+
+def html_lang(locale: Locale) -> str:
+    """The BCP 47 tag for an HTML lang attribute: language and territory, 'zh-CN' or 'en'."""
+    return "-".join(part for part in (locale.language, locale.territory) if part)

@@ -3,15 +3,58 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any, NamedTuple
 
 from flask import Flask
 from flask_babel import format_date, format_datetime, get_locale
+from jinja2 import pass_context
+from jinja2.runtime import Context
+from markupsafe import Markup
+from wtforms import Form
 
-from app.core.i18n import LOCALES
+from app.core.i18n import LOCALES, html_lang, locale_code
+
+CONTENT_LANG = "zh-CN"  # courses, quizzes and cards are written in Simplified Chinese
+CONTENT_LANG_ATTR = Markup(' lang="zh-CN"')
+
+
+class FieldError(NamedTuple):
+    """One message of an invalid form field; ``target`` is the id of the control to focus (None: hidden)."""
+
+    target: str | None
+    label: str
+    message: str
+
+
+def _target(field: Any) -> str | None:
+    """The id of the control a link to an invalid field should focus."""
+    if field.type in ("HiddenField", "CSRFTokenField"):
+        return None
+    if field.type in ("MultiCheckboxField", "RadioField"):  # a list of inputs: the first one
+        return f"{field.id}-0"
+    return field.id
+
+
+@pass_context
+def form_errors(context: Context) -> list[FieldError]:
+    """Every message of every invalid field of the WTForms forms in a template's context, in order."""
+    found: list[FieldError] = []
+    seen: set[int] = set()
+    for value in context.get_all().values():
+        if not isinstance(value, Form) or id(value) in seen:
+            continue
+        seen.add(id(value))
+        for field in value:
+            for message in field.errors:
+                if not isinstance(message, dict | list | tuple):  # nested forms' errors are containers
+                    found.append(FieldError(_target(field), str(field.label.text), str(message)))
+        for message in value.form_errors:
+            found.append(FieldError(None, "", str(message)))
+    return found
 
 
 def init_app(app: Flask) -> None:
-    """Register filters and the context processor."""
+    """Register filters, the error collector and the context processor."""
 
     @app.template_filter("dt")
     def dt_filter(value: datetime | None) -> str:
@@ -21,6 +64,16 @@ def init_app(app: Flask) -> None:
     def d_filter(value: date | datetime | None) -> str:
         return format_date(value, "medium") if value else ""
 
+    app.add_template_global(form_errors)
+
     @app.context_processor
     def globals_() -> dict:
-        return {"LOCALES": LOCALES, "current_locale": str(get_locale())}
+        locale = get_locale()
+        lang = html_lang(locale)
+        return {
+            "LOCALES": LOCALES,
+            "current_locale": locale_code(locale),
+            "html_lang": lang,
+            # lang attribute for Chinese course content shown inside another interface language (WCAG 3.1.2)
+            "content_lang": CONTENT_LANG_ATTR if lang != CONTENT_LANG else "",
+        }

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, SubmitField
 from wtforms.validators import DataRequired, Optional
 
+from app.core.forms import BaseForm
 
-class AssignForm(FlaskForm):
+
+class AssignForm(BaseForm):
     """Assign a course to a cohort with an optional due date."""
 
     course_id = SelectField(_l("课程"), coerce=int, validators=[DataRequired(_l("请选择课程。"))])

@@ -86,3 +86,14 @@ class ModuleProgress(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     module_id: Mapped[int] = mapped_column(ForeignKey("modules.id"), index=True)
     completed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class GlossaryTerm(db.Model):
+    """A term of ``courses/glossary.yaml``, shown at ``/glossary#<slug>``; the definition is rendered at load time."""
+
+    __tablename__ = "glossary_terms"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    term: Mapped[str] = mapped_column(String(80))
+    definition_html: Mapped[str] = mapped_column(Text, default="")
+    position: Mapped[int] = mapped_column(default=0)

@@ -14,7 +14,7 @@ from app.core.forms import flash_errors
 from app.extensions import db
 from app.learning import queries, services
 from app.learning.forms import AssignForm
-from app.learning.models import Assignment, Course, Module
+from app.learning.models import Assignment, Course, GlossaryTerm, Module
 
 bp = Blueprint("learning", __name__)
 
@@ -86,6 +86,14 @@ def module(slug: str, module_slug: str):
         following=modules[index + 1] if index + 1 < len(modules) else None,
         form=EmptyForm(),
     )
+
+
+@bp.get("/glossary")
+@login_required
+def glossary():
+    """The terms the courses use, one anchor per term (modules link to /glossary#<slug>)."""
+    terms = db.session.scalars(select(GlossaryTerm).order_by(GlossaryTerm.position, GlossaryTerm.id)).all()
+    return render_template("learning/glossary.html", terms=terms)
 
 
 @bp.post("/courses/<slug>/<module_slug>/complete")

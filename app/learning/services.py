@@ -4,16 +4,13 @@ from __future__ import annotations
 
 from datetime import date
 
-from blinker import signal
 from sqlalchemy import select
 
 from app.accounts.models import Cohort, Department, User
 from app.core import audit
+from app.core.signals import assignment_changed, module_completed
 from app.extensions import db
 from app.learning.models import Assignment, Course, Module, ModuleProgress
-
-module_completed = signal("module-completed")
-assignment_changed = signal("assignment-changed")
 
 
 def mark_complete(user: User, module: Module) -> bool:

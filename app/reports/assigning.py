@@ -10,6 +10,8 @@ from sqlalchemy import func, or_, select
 
 from app.accounts.models import Cohort, Department, User
 from app.core import audit
+from app.core.domain import InvalidInput
+from app.core.signals import assignment_changed
 from app.extensions import db
 from app.learning import services as learning
 from app.learning.models import Assignment, Course
@@ -17,7 +19,7 @@ from app.learning.models import Assignment, Course
 SEPARATORS = re.compile(r"[\s,，、;；]+")
 
 
-class AssignError(ValueError):
+class AssignError(InvalidInput):
     """A request that cannot be carried out; the message is for the user."""
 
 
@@ -55,7 +57,7 @@ def assign(
         db.session.rollback()
         raise
     for assignment in made:
-        learning.assignment_changed.send(assignment)
+        assignment_changed.send(assignment)
     return made
 
 
@@ -76,5 +78,5 @@ def bulk(assignments: list[Assignment], action: str, due_date: date | None) -> i
     audit.record("assignments.changed", None, {"action": action, "ids": [a.id for a in assignments], "due_date": str(due_date or "")})
     db.session.commit()
     for assignment in assignments:
-        learning.assignment_changed.send(assignment)
+        assignment_changed.send(assignment)
     return len(assignments)

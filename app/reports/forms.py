@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import DateField, SelectField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from app.accounts.forms import MultiCheckboxField
+from app.core.forms import BaseForm
 
 
-class ImportForm(FlaskForm):
+class ImportForm(BaseForm):
     """Upload a staff file for preview."""
 
     file = FileField(
@@ -24,13 +24,13 @@ class ImportForm(FlaskForm):
     submit = SubmitField(_l("上传并预览"))
 
 
-class ConfirmImportForm(FlaskForm):
+class ConfirmImportForm(BaseForm):
     """Apply the previewed import."""
 
     submit = SubmitField(_l("确认导入"))
 
 
-class AssignForm(FlaskForm):
+class AssignForm(BaseForm):
     """Assign one course to departments, cohorts and people at once."""
 
     course_id = SelectField(_l("课程"), coerce=int, validators=[DataRequired(_l("请选择课程。"))])
@@ -43,7 +43,7 @@ class AssignForm(FlaskForm):
     submit = SubmitField(_l("分配"))
 
 
-class BulkForm(FlaskForm):
+class BulkForm(BaseForm):
     """An action on the selected assignments."""
 
     action = SelectField(

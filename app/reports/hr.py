@@ -23,6 +23,8 @@ from app.accounts import importer
 from app.accounts.forms import ROLE_LABELS
 from app.accounts.models import Cohort, Department, User
 from app.core.decorators import role_required
+from app.core.domain import http_status
+from app.core.pagination import id_arg, page_arg, parse_ids
 from app.extensions import db
 from app.learning.models import Assignment, Course
 from app.reports import assigning, queries
@@ -71,9 +73,10 @@ def staff_import():
     if form.validate_on_submit():
         data = form.file.data.read()
         try:
-            result = importer.preview(data)
-        except importer.StaffFileError as error:
+            result = importer.preview(data, actor=current_user._get_current_object())
+        except importer.StaffFileError as error:  # unreadable, too big once unpacked, ...: refused, nothing kept
             flash(str(error), "danger")
+            return render_template("hr/import.html", form=form), http_status(error)
         else:
             _store(data)
             return render_template(
@@ -94,17 +97,20 @@ def staff_import_confirm():
         flash(_("找不到待导入的文件，请重新上传。"), "warning")
         return redirect(url_for("hr.staff_import"))
     data = path.read_bytes()
+    actor = current_user._get_current_object()  # the importer grants only the roles this user may grant
     try:
-        result = importer.apply(data)
+        result = importer.apply(data, actor=actor)
     except importer.StaffFileError as error:
         flash(str(error), "danger")
         return render_template(
-            "hr/import_preview.html", preview=importer.preview(data), form=ConfirmImportForm(), upload=ImportForm(),
+            "hr/import_preview.html", preview=importer.preview(data, actor=actor), form=ConfirmImportForm(), upload=ImportForm(),
             role_labels=ROLE_LABELS, filename="",
         )
     path.unlink(missing_ok=True)
     session.pop(SESSION_KEY, None)
-    return render_template("hr/import_result.html", result=result, passwords_csv=_passwords_csv(result))
+    return render_template(
+        "hr/import_result.html", result=result, passwords_csv=_passwords_csv(result), role_changes_text=importer.role_changes_text,
+    )
 
 
 def _passwords_csv(result: importer.ImportResult) -> str:
@@ -151,7 +157,7 @@ def _assignments_page(course_id: int | None):
     )
     if course_id:
         query = query.where(Assignment.course_id == course_id)
-    return queries.paginate_rows(query, request.args.get("page", 1, type=int), current_app.config["PER_PAGE"])
+    return queries.paginate_rows(query, page_arg(), current_app.config["PER_PAGE"])
 
 
 def _by_ids(model: type, ids: list[int] | None) -> list:
@@ -178,7 +184,7 @@ def assignments():
         else:
             flash(_("已将「%(course)s」分配给 %(n)d 个对象。", course=course.title, n=len(made)), "success")
             return redirect(url_for("hr.assignments"))
-    course_id = request.args.get("course", type=int)
+    course_id = id_arg("course")
     return render_template(
         "hr/assignments.html", form=form, bulk_form=BulkForm(), page=_assignments_page(course_id), course_id=course_id,
     )
@@ -191,7 +197,7 @@ def assignments_bulk():
     form = BulkForm()
     if not form.validate_on_submit():
         abort(400)
-    ids = [int(i) for i in request.form.getlist("ids") if i.isdigit()]
+    ids = parse_ids(request.form.getlist("ids"))
     chosen = list(db.session.scalars(select(Assignment).where(Assignment.id.in_(ids)))) if ids else []
     try:
         count = assigning.bulk(chosen, form.action.data, form.due_date.data)

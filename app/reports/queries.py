@@ -24,6 +24,7 @@ from app.assessments.models import Attempt
 from app.completion.enrolments import enrolments
 from app.completion.models import Certificate, CourseCompletion, Waiver
 from app.completion.rules import SATISFIED, Checklist, Requirement, evaluate, requirements
+from app.core.pagination import MAX_INT, clamped, parse_int
 from app.extensions import db
 from app.learning.models import Course
 from app.roleplay.models import Submission
@@ -53,8 +54,7 @@ class Filters:
         """Read filters from query-string arguments."""
 
         def number(key: str) -> int | None:
-            value = str(args.get(key) or "")
-            return int(value) if value.isdigit() and len(value) < 10 else None
+            return parse_int(args.get(key))
 
         try:
             due_before = date.fromisoformat(str(args.get("due_before") or ""))
@@ -219,10 +219,13 @@ class RowPagination(SelectPagination):
 
 
 def paginate_rows(query: Select, number: int, per_page: int, factory: Callable | None = None) -> RowPagination:
-    """One page of a multi-column select (two queries: the rows and the count)."""
-    return RowPagination(
-        select=query, session=db.session, page=number, per_page=per_page, max_per_page=100, error_out=False,
-        factory=factory,
+    """One page of a multi-column select (the rows and the count; a page past the end gives the last page)."""
+    return clamped(
+        lambda n: RowPagination(
+            select=query, session=db.session, page=n, per_page=per_page, max_per_page=100, error_out=False,
+            factory=factory,
+        ),
+        number,
     )
 
 
@@ -230,6 +233,7 @@ def page(
     filters: Filters, scope: Select | None, number: int, per_page: int, total: int | None = None
 ) -> KeyedPagination:
     """One page of enrolments as ReportRows (``total``: the row count when ``summary`` has it already)."""
+    number = min(max(number, 1), MAX_INT if total is None else max(-(-total // per_page), 1))
     pagination = KeyedPagination(
         select=_keys(enrolments(), filters, scope), session=db.session, page=number, per_page=per_page,
         max_per_page=100, error_out=False, count=total is None,

@@ -11,6 +11,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import contains_eager, defer, joinedload, lazyload, load_only
 
 from app.accounts.models import Department, User
+from app.core.pagination import parse_int
 from app.extensions import db
 from app.learning.models import Course
 from app.roleplay.models import STATUSES, RoleplayCard, Submission
@@ -42,7 +43,7 @@ class RoleplayFilters:
             ("department", department_ids, _l("部门"), "department_id"),
         ):
             value = str(args.get(key) or "")
-            if value.isdigit() and len(value) < 10 and int(value) in known:
+            if parse_int(value) in known:
                 setattr(filters, attribute, int(value))
             elif value:
                 filters.errors.append(str(label))

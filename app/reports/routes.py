@@ -22,6 +22,7 @@ from app.accounts.models import Cohort, CohortMember, Department, User
 from app.completion.models import Certificate
 from app.completion.services import normalise_code
 from app.core.decorators import role_required
+from app.core.pagination import page_arg
 from app.core.time import utcnow
 from app.extensions import db
 from app.reports import exports, queries
@@ -67,9 +68,7 @@ def dashboard():
     scope = _scope()
     summary = queries.summary(filters, scope)
     by_department, by_course = summary.by_department, summary.by_course
-    page = queries.page(
-        filters, scope, request.args.get("page", 1, type=int), current_app.config["PER_PAGE"], summary.total
-    )
+    page = queries.page(filters, scope, page_arg(), current_app.config["PER_PAGE"], summary.total)
     departments = db.session.scalars(select(Department).order_by(Department.name)).all()
     catalogue = queries.catalogue()
     overdue, overdue_count = queries.overdue(filters, scope), summary.overdue

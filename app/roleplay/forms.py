@@ -5,16 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from werkzeug.datastructures import MultiDict
 from wtforms import HiddenField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
+from app.core.forms import BaseForm
 from app.roleplay.services import MAX_OVERALL, MAX_RESPONSE
 
 
-class ResponseForm(FlaskForm):
+class ResponseForm(BaseForm):
     """The trainee's written response and optional recording."""
 
     response = TextAreaField(
@@ -27,13 +27,13 @@ class ResponseForm(FlaskForm):
     submit = SubmitField(_l("提交给讲师"))
 
 
-class RubricForm(FlaskForm):
+class RubricForm(BaseForm):
     """CSRF and the rubric's level choices (read from level-<key> fields)."""
 
     submit = SubmitField(_l("计算我的得分"))
 
 
-class GradeForm(FlaskForm):
+class GradeForm(BaseForm):
     """The grader's form: the version it was loaded at, overall comment, per-criterion fields."""
 
     version = HiddenField(validators=[InputRequired()])
@@ -42,7 +42,7 @@ class GradeForm(FlaskForm):
     )
 
 
-class LiveForm(FlaskForm):
+class LiveForm(BaseForm):
     """Start a live classroom role-play."""
 
     card_id = SelectField(_l("场景卡片"), coerce=int, validators=[DataRequired(_l("请选择场景卡片。"))])

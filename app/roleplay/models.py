@@ -1,11 +1,10 @@
-"""Role-play models: rubrics with versions, scenario cards, submissions, grades, notifications."""
+"""Role-play models: rubrics with versions, scenario cards, submissions, grades."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -166,30 +165,3 @@ class SubmissionEvent(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     actor: Mapped[User | None] = relationship()
-
-
-# Notification texts by kind; other rooms add their own kinds here. Params fill %(name)s.
-NOTIFICATION_MESSAGES: dict[str, Any] = {
-    "roleplay.graded.passed": _l("「%(card)s」已评分：%(total)s / %(max)s 分，通过。"),
-    "roleplay.graded.failed": _l("「%(card)s」已评分：%(total)s / %(max)s 分，未通过。"),
-    "roleplay.returned": _l("「%(card)s」被退回修改，请查看讲师的意见。"),
-}
-
-
-class Notification(db.Model):
-    """An in-app message to one user: a kind, its parameters and a link."""
-
-    __tablename__ = "notifications"
-    __table_args__ = (Index("ix_notifications_user_read", "user_id", "read_at"),)
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
-    kind: Mapped[str] = mapped_column(String(60))
-    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    url: Mapped[str] = mapped_column(String(300), default="/")
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    read_at: Mapped[datetime | None]
-
-    @property
-    def message(self) -> str:
-        """The text in the current language, with its parameters filled in."""
-        return str(NOTIFICATION_MESSAGES.get(self.kind, self.kind)) % self.params

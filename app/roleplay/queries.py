@@ -11,11 +11,11 @@ from app.accounts.models import Cohort, CohortMember, User
 from app.extensions import db
 from app.learning.models import Course
 from app.learning.queries import STAFF_ROLES, assigned_course_ids
+from app.notifications.queries import unread_count
 from app.roleplay.models import (
     DIFFICULTIES,
     STATUSES,
     WAITING,
-    Notification,
     RoleplayCard,
     SelfScore,
     Submission,
@@ -251,23 +251,9 @@ def last_event(submission_id: int) -> SubmissionEvent | None:
     )
 
 
-def notifications(user_id: int) -> Select:
-    """The user's notifications, unread first, newest first."""
-    return (
-        select(Notification)
-        .where(Notification.user_id == user_id)
-        .order_by(Notification.read_at.is_not(None), Notification.id.desc())
-    )
-
-
 def nav_counts(user: User) -> tuple[int, int]:
     """Unread notifications and (for instructors) submissions waiting to be graded, in one query."""
-    unread = (
-        select(func.count())
-        .select_from(Notification)
-        .where(Notification.user_id == user.id, Notification.read_at.is_(None))
-        .scalar_subquery()
-    )
+    unread = unread_count(user.id)
     waiting = (
         select(func.count())
         .select_from(Submission)

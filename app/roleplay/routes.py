@@ -9,14 +9,12 @@ from flask import Blueprint, abort, flash, jsonify, redirect, render_template, r
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from app.accounts.forms import EmptyForm
 from app.core.decorators import role_required
-from app.core.pagination import paginate
-from app.core.routes import safe_next
+from app.core.pagination import id_arg, paginate
 from app.extensions import db
 from app.roleplay import assistant, queries, scoring, services, uploads
 from app.roleplay.forms import GradeForm, LiveForm, ResponseForm, RubricForm, criterion_values
-from app.roleplay.models import DIFFICULTIES, Notification, RoleplayCard, Submission
+from app.roleplay.models import DIFFICULTIES, RoleplayCard, Submission
 
 bp = Blueprint("roleplay", __name__)
 
@@ -50,7 +48,7 @@ def _submission_or_404(submission_id: int) -> Submission:
 @login_required
 def library():
     """Scenario cards the user may open, filtered by course and difficulty."""
-    course_id = request.args.get("course", type=int)
+    course_id = id_arg("course")
     difficulty = request.args.get("difficulty") if request.args.get("difficulty") in DIFFICULTIES else None
     page = paginate(queries.library(current_user, course_id, difficulty))
     latest = {}
@@ -139,11 +137,8 @@ def self_score(slug: str):
 @bp.get("/roleplays/<slug>/partner")
 @role_required("trainee", "instructor")
 def partner(slug: str):
-    """The customer's brief, for the person playing the customer (on their own device)."""
-    card = queries.card_by_slug(slug)
-    if card is None:
-        abort(404)
-    return render_template("roleplay/partner.html", card=card)
+    """The customer's brief, for the person playing the customer (on their own device); same access as the card."""
+    return render_template("roleplay/partner.html", card=_card_or_404(slug))
 
 
 @bp.get("/submissions")
@@ -213,9 +208,9 @@ def queue():
     status = request.args.get("status", "waiting")
     status = status if status in queries.QUEUE_FILTERS else "waiting"
     filters = {
-        "cohort_id": request.args.get("cohort", type=int),
-        "course_id": request.args.get("course", type=int),
-        "card_id": request.args.get("card", type=int),
+        "cohort_id": id_arg("cohort"),
+        "course_id": id_arg("course"),
+        "card_id": id_arg("card"),
     }
     page = paginate(queries.queue(current_user, status=status, **filters))
     cards = queries.card_choices()
@@ -381,36 +376,3 @@ def live():
         else:
             return redirect(url_for("roleplay.grade", submission_id=item.id))
     return render_template("roleplay/live.html", form=form, trainees=trainees), 400 if form.errors else 200
-
-
-@bp.get("/notifications")
-@login_required
-def notifications():
-    """The user's notifications."""
-    return render_template(
-        "roleplay/notifications.html", page=paginate(queries.notifications(current_user.id)), form=EmptyForm()
-    )
-
-
-@bp.post("/notifications/<int:notification_id>/open")
-@login_required
-def open_notification(notification_id: int):
-    """Mark a notification read and follow its link."""
-    notification = db.session.get(Notification, notification_id)
-    if notification is None or notification.user_id != current_user.id:
-        abort(404)
-    if not EmptyForm().validate_on_submit():
-        abort(400)
-    services.open_notification(notification)
-    return redirect(safe_next(notification.url, url_for("roleplay.notifications")))
-
-
-@bp.post("/notifications/read")
-@login_required
-def read_all():
-    """Mark every notification read."""
-    if not EmptyForm().validate_on_submit():
-        abort(400)
-    services.mark_all_read(current_user)
-    flash(_("已全部标为已读。"), "success")
-    return redirect(url_for("roleplay.notifications"))

@@ -4,20 +4,20 @@ from __future__ import annotations
 
 from typing import IO, Any
 
-from blinker import signal
 from flask import url_for
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import update
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.accounts.models import User
-from app.core import audit
+from app.core import audit, idempotency
+from app.core.domain import Conflict, InvalidInput
+from app.core.signals import submission_graded
 from app.core.time import utcnow
 from app.extensions import db
+from app.notifications.services import notify, register_kinds
 from app.roleplay import queries, scoring
 from app.roleplay.models import (
     CriterionScore,
-    Notification,
     RoleplayCard,
     RubricVersion,
     SelfScore,
@@ -25,8 +25,6 @@ from app.roleplay.models import (
     SubmissionEvent,
 )
 from app.roleplay.uploads import UploadError, delete_audio, store_audio
-
-submission_graded = signal("submission-graded")
 
 # (status, action) -> next status. Anything not listed is refused.
 TRANSITIONS: dict[tuple[str, str], str] = {
@@ -48,7 +46,7 @@ MAX_COMMENT = 2000
 MAX_OVERALL = 5000
 
 
-class RoleplayError(ValueError):
+class RoleplayError(InvalidInput):
     """A request that cannot be carried out; the message is for the user."""
 
     def __init__(self, message: Any, field: str | None = None) -> None:
@@ -56,11 +54,11 @@ class RoleplayError(ValueError):
         self.field = field
 
 
-class TransitionError(RoleplayError):
+class TransitionError(Conflict, RoleplayError):
     """An action the submission's status does not allow."""
 
 
-class ConflictError(RoleplayError):
+class ConflictError(Conflict, RoleplayError):
     """Someone else saved the submission since the editor loaded it."""
 
     def __init__(self, submission: Submission, event: SubmissionEvent | None) -> None:
@@ -121,9 +119,19 @@ def save_self_score(user: User, card: RoleplayCard, raw_levels: dict[str, Any]) 
 
 
 def save_response(
-    trainee: User, card: RoleplayCard, *, text: str | None, audio: IO[bytes] | None = None, submit: bool = False
+    trainee: User,
+    card: RoleplayCard,
+    *,
+    text: str | None,
+    audio: IO[bytes] | None = None,
+    submit: bool = False,
+    request_key: idempotency.RequestKey | None = None,
 ) -> Submission:
-    """Save the trainee's open attempt (a new draft when none is open) and optionally hand it in."""
+    """Save the trainee's open attempt (a new draft when none is open) and optionally hand it in.
+
+    With a ``request_key`` a repeat of an earlier request raises ``idempotency.Replayed``.
+    """
+    idempotency.check(request_key)
     text = _clean(text)
     if len(text) > MAX_RESPONSE:
         raise RoleplayError(_l("书面回应不能超过 %(n)d 个字。", n=MAX_RESPONSE), field="response")
@@ -157,6 +165,7 @@ def save_response(
         db.session.add(submission)
         db.session.flush()
         _event(submission, trainee, action, before, {"chars": len(text), "audio": bool(submission.audio_name)})
+        idempotency.remember(request_key, submission.id)
         db.session.commit()
     except Exception:
         db.session.rollback()
@@ -291,31 +300,15 @@ def save_grading(
     return submission
 
 
+register_kinds(
+    {
+        "roleplay.graded.passed": _l("「%(card)s」已评分：%(total)s / %(max)s 分，通过。"),
+        "roleplay.graded.failed": _l("「%(card)s」已评分：%(total)s / %(max)s 分，未通过。"),
+        "roleplay.returned": _l("「%(card)s」被退回修改，请查看讲师的意见。"),
+    }
+)
+
+
 def _notify_trainee(submission: Submission, kind: str) -> None:
     params = {"card": submission.card.title, "total": submission.total, "max": submission.max_points}
     notify(submission.trainee_id, kind, params, url_for("roleplay.submission", submission_id=submission.id))
-
-
-def notify(user_id: int, kind: str, params: dict[str, Any], url: str) -> Notification:
-    """Queue an in-app notification in the current transaction (the caller commits)."""
-    notification = Notification(user_id=user_id, kind=kind, params=params, url=url)
-    db.session.add(notification)
-    return notification
-
-
-def open_notification(notification: Notification) -> None:
-    """Mark a notification as read."""
-    if notification.read_at is None:
-        notification.read_at = utcnow()
-        db.session.commit()
-
-
-def mark_all_read(user: User) -> int:
-    """Mark all the user's notifications as read; return how many changed."""
-    result = db.session.execute(
-        update(Notification)
-        .where(Notification.user_id == user.id, Notification.read_at.is_(None))
-        .values(read_at=utcnow())
-    )
-    db.session.commit()
-    return result.rowcount or 0

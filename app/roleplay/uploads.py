@@ -11,6 +11,8 @@ from typing import IO
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
+from app.core.domain import InvalidInput
+
 MAX_AUDIO_BYTES = 25 * 1024 * 1024
 AUDIO_TYPES = {
     "webm": "audio/webm",
@@ -24,7 +26,7 @@ NAME_RE = re.compile(r"^[0-9a-f]{32}\.(?:webm|ogg|m4a|mp3|wav)$")
 CHUNK = 1024 * 1024
 
 
-class UploadError(ValueError):
+class UploadError(InvalidInput):
     """An upload that is refused; the message is for the user."""
 
 

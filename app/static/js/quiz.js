@@ -78,6 +78,11 @@
       return;
     }
     fieldset.parentElement.classList.remove("qz-missing");
+    fieldset.querySelectorAll("[aria-invalid]").forEach((input) => {
+      input.removeAttribute("aria-invalid");
+      input.removeAttribute("aria-describedby");
+    });
+    fieldset.querySelector(".qz-error")?.remove();
     showProgress();
     pending.set(fieldset.dataset.question, valueOf(fieldset));
     send(fieldset.dataset.question);

@@ -121,6 +121,14 @@
     }
 
     form.addEventListener("change", schedule);
+    // A level chosen for a criterion flagged as missing: it is no longer invalid.
+    form.addEventListener("change", (e) => {
+      const group = e.target.matches("input[type=radio]") ? e.target.closest("fieldset") : null;
+      if (!group) return;
+      group.querySelectorAll("[aria-invalid]").forEach((r) => { r.removeAttribute("aria-invalid"); r.removeAttribute("aria-describedby"); });
+      const message = group.querySelector(".rpl-level-error");
+      if (message) message.remove();
+    });
     form.addEventListener("input", (e) => { if (e.target.tagName === "TEXTAREA") schedule(); });
     form.addEventListener("submit", (e) => {
       if (timer) { clearTimeout(timer); timer = null; }

@@ -1,0 +1,1 @@
+"""Reports: read-only queries over the other rooms, exports and certificate PDFs."""
