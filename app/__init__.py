@@ -56,36 +56,40 @@ def register_blueprints(app: Flask) -> None:
     """Register each room's blueprint."""
     from app.accounts.routes import admin_bp
     from app.accounts.routes import bp as accounts_bp
+    from app.accounts.staff import bp as staff_bp
     from app.api import api_bp
     from app.assessments.routes import bp as assessments_bp
     from app.completion.routes import bp as completion_bp
     from app.core.pagination import IdConverter
+    from app.core.offline import bp as offline_bp
     from app.core.routes import bp as core_bp
+    from app.learning.hr_routes import bp as assignments_bp
     from app.learning.routes import bp as learning_bp
     from app.notifications.routes import bp as notifications_bp
-    from app.reports import roleplays  # noqa: F401  (adds /reports/roleplays to reports_bp)
-    from app.reports.hr import bp as hr_bp
+    from app.reports import home_page, roleplays  # noqa: F401  (add /dashboard and /reports/roleplays to reports_bp)
     from app.reports.routes import bp as reports_bp
     from app.roleplay.routes import bp as roleplay_bp
 
     app.url_map.converters["int"] = IdConverter  # an id past the database's INTEGER is a 404, not an error
     for blueprint in (
-        core_bp, accounts_bp, admin_bp, learning_bp, assessments_bp, roleplay_bp, api_bp,
-        completion_bp, reports_bp, hr_bp, notifications_bp,
+        core_bp, offline_bp, accounts_bp, admin_bp, learning_bp, assessments_bp, roleplay_bp, api_bp,
+        completion_bp, reports_bp, staff_bp, assignments_bp, notifications_bp,
     ):
         app.register_blueprint(blueprint)
 
 
 def register_listeners(app: Flask) -> None:
-    """Connect the signal listeners (completion listens to the feature rooms)."""
+    """Connect the listeners: learning keeps the enrolment rows current, completion listens to the feature rooms."""
     from app.completion import listeners as completion_listeners
+    from app.learning import enrolments
 
+    enrolments.track()
     completion_listeners.connect()
 
 
 def register_core(app: Flask) -> None:
     """Error handlers, template helpers, security hooks."""
-    from app.core import errors, logs, security, templating
+    from app.core import errors, logs, offline, security, templating
 
     if app.config.get("TRUST_PROXY"):
         from werkzeug.middleware.proxy_fix import ProxyFix
@@ -95,6 +99,7 @@ def register_core(app: Flask) -> None:
     errors.init_app(app)
     templating.init_app(app)
     security.init_app(app)
+    offline.init_app(app)
 
 
 def register_cli(app: Flask) -> None:

@@ -10,6 +10,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 from flask_migrate import upgrade
 
+from app.assessments import cli as assessment_commands
 from app.completion import cli as completion_commands
 
 content_cli = AppGroup("content", help="Validate and load courses/ and quizzes/.")
@@ -192,3 +193,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(demo)
     completion_commands.init_app(app)
+    assessment_commands.init_app(app)

@@ -30,15 +30,18 @@ from sqlalchemy import Table, func, insert, inspect, select, text
 from werkzeug.security import generate_password_hash
 
 from app.accounts.models import Cohort, CohortMember, Department, User, UserRole
+from app.assessments import pools
 from app.assessments.models import Attempt, AttemptAnswer, Quiz
+from app.assessments.scoring import on_paper
 from app.assessments.services import make_order, score
-from app.completion import enrolments, notices
+from app.completion import notices
+from app.completion.codes import new_code
 from app.completion.models import Certificate, CourseCompletion, Waiver
 from app.completion.rules import SATISFIED, Item, Requirement, requirements, status_of
-from app.completion.services import new_code
 from app.core.time import utcnow
 from app.core.urls import path_for
 from app.extensions import db
+from app.learning import enrolments
 from app.learning.models import Assignment, Course, Module, ModuleProgress
 from app.notifications.models import Notification
 from app.roleplay import scoring
@@ -425,7 +428,12 @@ class _Generator:
         """One submitted attempt: answers right with probability ``skill``, scored by the assessments room."""
         rng = self.rng
         answers = {}
-        for question in quiz.definition["questions"]:
+        order = quiz.order
+        if quiz.definition.get("draw"):  # a pooled quiz: each attempt answers its own paper
+            paper = pools.draw(quiz.definition["draw"], quiz.definition["questions"], (), rng)
+            order = make_order(quiz.definition, False, rng, paper)
+        definition = on_paper(quiz.definition, order)
+        for question in definition["questions"]:
             keys = [o["key"] for o in question["options"]]
             right = sorted(question.get("answer") or [])
             if not right:  # self-assessment: any option
@@ -439,10 +447,10 @@ class _Generator:
         started = clock + timedelta(hours=rng.uniform(0.5, 24))
         submitted = started + timedelta(minutes=rng.randint(3, 15))
         attempt_id = self.writer.new_id(Attempt.__table__)
-        result = score(quiz.definition, answers)
+        result = score(definition, answers)
         self.writer.add(
             Attempt, id=attempt_id, user_id=person.id, quiz_id=quiz.id, quiz_version_id=quiz.version_id,
-            status="submitted", order=quiz.order, started_at=started, submitted_at=submitted, **result,
+            status="submitted", order=order, started_at=started, submitted_at=submitted, **result,
         )
         for question_id, value in answers.items():
             self.writer.add(AttemptAnswer, attempt_id=attempt_id, question_id=question_id, value=value, saved_at=submitted)

@@ -218,6 +218,40 @@ def test_admin_cannot_remove_own_admin_role(client, login_as):
     assert "admin" in admin.roles
 
 
+def test_services_refuse_an_admin_locking_themselves_out(app, make_user):
+    """The rule lives in the service, so every caller (page, command, import) keeps it."""
+    from app.accounts import services
+    from app.core.domain import http_status
+
+    admin = make_user("root", roles=["admin"])
+    other = make_user("peer", roles=["admin"])
+    profile = {"name": "x", "email": None, "employee_no": None, "position": None, "department_id": None}
+    with pytest.raises(services.SelfLockoutError) as refused:
+        services.update_user(admin, **profile, roles=["trainee"], active=True, actor=admin)
+    assert isinstance(refused.value, services.AccountError) and http_status(refused.value) == 403
+    with pytest.raises(services.SelfLockoutError):
+        services.update_user(admin, **profile, roles=["admin"], active=False, actor=admin)
+    with pytest.raises(services.SelfLockoutError):
+        services.set_roles(admin, {"trainee"}, actor=admin)
+    with pytest.raises(services.SelfLockoutError, match="不能停用自己的账号"):
+        services.deactivate_user(admin, actor=admin)
+    db.session.rollback()
+    db.session.refresh(admin)
+    assert admin.roles == {"admin"} and admin.active
+    services.update_user(admin, **profile, roles=["admin", "hr"], active=True, actor=admin)  # keeping admin is fine
+    services.update_user(other, **profile, roles=["trainee"], active=True, actor=admin)  # another admin: allowed
+    services.deactivate_user(other, actor=admin)
+    assert other.roles == {"trainee"} and not other.active
+
+
+def test_admin_cannot_deactivate_themselves_on_the_page(client, login_as):
+    admin = login_as("admin")
+    response = client.post(f"/admin/users/{admin.id}/deactivate", follow_redirects=True)
+    assert "不能停用自己的账号" in response.get_data(as_text=True)
+    db.session.refresh(admin)
+    assert admin.active
+
+
 def test_departments_create_rename_delete(client, login_as, make_user):
     login_as("admin")
     client.post("/admin/departments", data={"name": "门店销售部"})

@@ -126,8 +126,13 @@ def broken_copy(tmp_path_factory) -> Path:
         (root / "app" / package / "__init__.py").touch()
     for relative, (source, _, _) in VIOLATIONS.items():
         (root / relative).write_text(source, encoding="utf-8")
-    with (root / "app" / "content" / "loader.py").open("a", encoding="utf-8") as handle:
+    with (root / "app" / "content" / "loader" / "__init__.py").open("a", encoding="utf-8") as handle:
         handle.write("\nimport flask  # noqa: E402  (the loader must work without Flask)\n")
+    # ... nor may any module of the loader package, nor anything it imports (the question-type registry)
+    with (root / "app" / "content" / "loader" / "quizzes.py").open("a", encoding="utf-8") as handle:
+        handle.write("\nimport sqlalchemy  # noqa: E402\n")
+    with (root / "app" / "assessments" / "question_types.py").open("a", encoding="utf-8") as handle:
+        handle.write("\nfrom app.extensions import db  # noqa: E402\n")
     (root / "app" / "reports" / "_write.py").write_text(
         "from app.extensions import db\n\n\ndef touch():\n    db.session.commit()\n", encoding="utf-8"
     )
@@ -154,6 +159,8 @@ def test_lint_imports_names_flask_in_the_loader(broken_report):
     name = next(c["name"] for c in CONTRACTS if c["id"] == "content-loader")
     assert f"{name} BROKEN" in output, broken_report.stdout
     assert "app.content.loader -> flask" in output, broken_report.stdout
+    assert "app.content.loader.quizzes -> sqlalchemy" in output, broken_report.stdout
+    assert "app.assessments.question_types -> app.extensions" in output, broken_report.stdout
 
 
 def test_write_check_names_a_write_in_reports(broken_copy):

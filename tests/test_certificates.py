@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import select
 
 from app.accounts.models import User
+from app.completion.codes import new_code, normalise_code
 from app.completion.models import Certificate
-from app.completion.services import new_code, normalise_code
 from app.extensions import db
 from tests import factories
 from tests.test_completion import finish_course

@@ -13,13 +13,13 @@ from app.assessments import services as assessments
 from app.completion import services as completion
 from app.core import idempotency
 from app.core.domain import Conflict, DomainError, InvalidInput, NotAllowed, http_status
-from app.reports import assigning
+from app.learning import services as learning
 from app.roleplay import services as roleplay
 from app.roleplay import uploads
 
 ROOM_ERRORS = [
     accounts.AccountError, importer.StaffFileError, assessments.AttemptError, questions.AnswerError,
-    completion.CompletionError, roleplay.RoleplayError, uploads.UploadError, assigning.AssignError,
+    completion.CompletionError, roleplay.RoleplayError, uploads.UploadError, learning.AssignError,
     idempotency.IdempotencyError,
 ]
 

@@ -8,10 +8,10 @@ from sqlalchemy import create_engine, event, select, text
 
 from app.accounts import services as accounts
 from app.accounts.models import CohortMember
-from app.completion import enrolments
-from app.completion.models import Enrolment
 from app.extensions import db
+from app.learning import enrolments
 from app.learning import services as learning
+from app.learning.models import Enrolment
 from tests import factories
 from tests.test_cli import TEST_CONTENT, _run_flask
 

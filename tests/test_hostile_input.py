@@ -15,7 +15,7 @@ from app.accounts.models import Cohort, Department, User
 from app.api.auth import issue_token
 from app.assessments.models import Attempt
 from app.core.forms import BaseForm, NoControlCharacters
-from app.core.pagination import MAX_INT, paginate
+from app.core.pagination import MAX_INT, paginate, paginate_rows
 from app.extensions import db
 from app.reports import queries as report_queries
 from app.roleplay.models import Submission
@@ -40,7 +40,7 @@ WEB_LISTS = {
     "notifications.index": "/notifications",
     "reports.dashboard": "/reports",
     "reports.roleplays": "/reports/roleplays",
-    "hr.assignments": "/hr/assignments",
+    "assignments.index": "/hr/assignments",
 }
 API_LISTS = {
     "api.list_quizzes": f"{API}/quizzes",
@@ -192,7 +192,7 @@ def test_paginate_clamps_to_the_last_page_or_takes_the_api_page_as_given(app, ev
 
 def test_report_pages_clamp_too(app, everyone):
     rows = select(User.id, User.username).order_by(User.id)
-    assert report_queries.paginate_rows(rows, 922337203685477581, 20).page == 1
+    assert paginate_rows(rows, 922337203685477581, 20).page == 1
     filters = report_queries.Filters()
     assert report_queries.page(filters, None, 922337203685477581, 20, total=41).page == 3
     assert report_queries.page(filters, None, MAX_INT * 10, 20).page == MAX_INT

@@ -38,7 +38,8 @@ def test_mark_complete_is_post_only_and_idempotent(client, login_as):
     count = db.session.scalar(select(func.count()).select_from(ModuleProgress).where(ModuleProgress.user_id == user.id))
     assert count == 1
     dashboard = client.get("/dashboard").get_data(as_text=True)
-    assert 'value="50"' in dashboard and "已读 1 / 2 个模块" in dashboard
+    # the course requires two modules, a quiz and a role-play: one of four requirements is done
+    assert 'value="25"' in dashboard and "已完成 1 / 4 项要求" in dashboard
 
 
 def test_progress_survives_logout(client, login_as):
@@ -47,7 +48,7 @@ def test_progress_survives_logout(client, login_as):
     client.post("/courses/demo-course/first-steps/complete")
     client.post("/logout")
     login_as(user)
-    assert 'value="50"' in client.get("/dashboard").get_data(as_text=True)
+    assert 'value="25"' in client.get("/dashboard").get_data(as_text=True)
 
 
 def test_unassigned_trainee_cannot_open_course(client, login_as):
@@ -125,3 +126,36 @@ def test_content_reload_archives_and_keeps_progress(client, login_as, tmp_path):
     factories.load_content(TEST_CONTENT)
     db.session.refresh(module)
     assert module.archived is False
+
+
+def test_bulk_assignment_services_write_and_only_learning_signals(app, make_user):
+    """HR's bulk assignment lives in learning's services: one transaction, then learning's signal per assignment."""
+    from datetime import date, timedelta
+
+    import pytest
+
+    from app.core.signals import assignment_changed
+    from app.learning import services
+    from app.learning.models import Assignment, Enrolment
+
+    ann = make_user("ann")
+    bob = make_user("bob")
+    course = factories.course()
+    sent = []
+    with assignment_changed.connected_to(lambda sender, **_: sent.append(sender.id)):
+        made = services.assign_many(
+            course, departments=[], cohorts=[], people=services.find_people("ANN, bob"), due_date=None, by=bob
+        )
+        assert sorted(sent) == sorted(a.id for a in made) and len(made) == 2
+        assert {r.user_id for r in db.session.scalars(select(Enrolment))} == {ann.id, bob.id}
+        soon = date.today() + timedelta(days=3)
+        assert services.change_many(made[:1], "due", soon) == 1
+        assert services.change_many(made[1:], "remove", None) == 1
+    assert [a.due_date for a in db.session.scalars(select(Assignment))] == [soon]
+    assert {r.user_id for r in db.session.scalars(select(Enrolment))} == {made[0].user_id}
+    with pytest.raises(services.AssignError, match="nobody"):
+        services.find_people("nobody")
+    with pytest.raises(services.AssignError):
+        services.change_many([], "remove", None)
+    with pytest.raises(services.AssignError):
+        services.assign_many(course, departments=[], cohorts=[], people=[], due_date=None, by=bob)

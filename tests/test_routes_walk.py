@@ -19,6 +19,9 @@ PUBLIC = {
     "core.healthz",  # load balancer health check
     "core.set_locale",  # language switch before signing in
     "accounts.login",
+    "offline.service_worker",  # the service worker script (no personal data)
+    "offline.manifest",  # the web app manifest (browsers fetch it without cookies)
+    "offline.offline_page",  # the "needs a connection" page the service worker keeps (no personal data)
 }
 PUBLIC_PREFIXES = (
     "api.document",  # the OpenAPI description is public
@@ -29,7 +32,7 @@ PUBLIC_PREFIXES = (
 # course, a taught cohort, a certificate of one's own or of someone HR follows).
 SIGNED_IN = {
     "accounts.change_password", "accounts.logout",
-    "learning.dashboard", "learning.catalogue", "learning.course", "learning.module", "learning.complete",
+    "reports.home", "learning.catalogue", "learning.course", "learning.module", "learning.complete",
     "learning.glossary",
     "assessments.index", "assessments.quiz", "assessments.start", "assessments.take", "assessments.take_post",
     "assessments.autosave", "assessments.result",

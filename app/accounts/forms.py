@@ -1,24 +1,23 @@
-"""Account forms."""
+"""Account forms: sign-in, passwords, users, departments, cohorts, the staff import; the role labels."""
 
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import (
     BooleanField,
     EmailField,
     HiddenField,
     PasswordField,
     SelectField,
-    SelectMultipleField,
     StringField,
     SubmitField,
     TextAreaField,
 )
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
 from wtforms.validators import Email as EmailValidator
-from wtforms.widgets import CheckboxInput, ListWidget
 
-from app.core.forms import BaseForm
+from app.core.forms import BaseForm, MultiCheckboxField
 
 ROLE_LABELS = {
     "trainee": _l("学员"),
@@ -26,13 +25,6 @@ ROLE_LABELS = {
     "hr": _l("人事"),
     "admin": _l("管理员"),
 }
-
-
-class MultiCheckboxField(SelectMultipleField):
-    """A list of checkboxes."""
-
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
 
 
 class LoginForm(BaseForm):
@@ -112,10 +104,23 @@ class MemberForm(BaseForm):
     submit = SubmitField(_l("添加成员"))
 
 
-class EmptyForm(BaseForm):
-    """A form with only the CSRF token (buttons that POST)."""
+class ImportForm(BaseForm):
+    """Upload a staff file for preview."""
 
-    submit = SubmitField(_l("确定"))
+    file = FileField(
+        _l("人员名单文件（CSV 或 XLSX）"),
+        validators=[
+            FileRequired(_l("请选择要导入的文件。")),
+            FileAllowed(["csv", "xlsx"], _l("只支持 .csv 和 .xlsx 文件。")),
+        ],
+    )
+    submit = SubmitField(_l("上传并预览"))
+
+
+class ConfirmImportForm(BaseForm):
+    """Apply the previewed import."""
+
+    submit = SubmitField(_l("确认导入"))
 
 
 class ThrottleClearForm(BaseForm):

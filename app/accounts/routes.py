@@ -11,7 +11,6 @@ from app.accounts import auth, services
 from app.accounts.forms import (
     ROLE_LABELS,
     CohortForm,
-    EmptyForm,
     LoginForm,
     MemberForm,
     NameForm,
@@ -20,9 +19,11 @@ from app.accounts.forms import (
     UserForm,
 )
 from app.accounts.models import Cohort, CohortMember, Department, User
+from app.accounts.panels import cohort_panels
 from app.core.audit import ACTIONS, AuditEvent
 from app.core.decorators import role_required
-from app.core.forms import flash_errors
+from app.core.forms import EmptyForm, flash_errors
+from app.core.offline import CLEAR_SITE_DATA
 from app.core.pagination import paginate
 from app.core.routes import safe_next
 from app.core.time import utcnow
@@ -61,7 +62,9 @@ def logout():
     """Sign out: revoke the server-side session and clear the cookie."""
     auth.end_session()
     flash(_("你已退出登录。"), "info")
-    return redirect(url_for("accounts.login"))
+    response = redirect(url_for("accounts.login"))
+    response.headers["Clear-Site-Data"] = CLEAR_SITE_DATA  # a shared device keeps no pages kept for offline reading
+    return response
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
@@ -156,31 +159,28 @@ def user_edit(user_id: int):
         form.roles.data = sorted(user.roles)
         form.department_id.data = user.department_id or 0
     if form.validate_on_submit():
-        if user.id == current_user.id and ("admin" not in form.roles.data or not form.active.data):
-            flash(_("不能取消自己的管理员角色或停用自己的账号。"), "danger")
+        try:
+            services.update_user(
+                user,
+                name=form.name.data,
+                email=form.email.data,
+                employee_no=form.employee_no.data,
+                position=form.position.data,
+                department_id=form.department_id.data or None,
+                roles=form.roles.data,
+                active=form.active.data,
+                actor=current_user._get_current_object(),
+            )
+            if form.password.data:
+                services.set_password(user, form.password.data)
+                if user.id == current_user.id:  # one's own sessions end; keep this one signed in
+                    auth.start_session(user, client_address())
+        except services.AccountError as error:
+            db.session.rollback()
+            flash(str(error), "danger")
         else:
-            try:
-                services.update_user(
-                    user,
-                    name=form.name.data,
-                    email=form.email.data,
-                    employee_no=form.employee_no.data,
-                    position=form.position.data,
-                    department_id=form.department_id.data or None,
-                    roles=form.roles.data,
-                    active=form.active.data,
-                    actor=current_user._get_current_object(),
-                )
-                if form.password.data:
-                    services.set_password(user, form.password.data)
-                    if user.id == current_user.id:  # one's own sessions end; keep this one signed in
-                        auth.start_session(user, client_address())
-            except services.AccountError as error:
-                db.session.rollback()
-                flash(str(error), "danger")
-            else:
-                flash(_("已保存。"), "success")
-                return redirect(url_for("admin.users"))
+            flash(_("已保存。"), "success")
+            return redirect(url_for("admin.users"))
     return render_template("admin/user_form.html", form=form, user=user)
 
 
@@ -190,10 +190,11 @@ def user_deactivate(user_id: int):
     """Deactivate a user."""
     user = db.get_or_404(User, user_id)
     if EmptyForm().validate_on_submit():
-        if user.id == current_user.id:
-            flash(_("不能停用自己的账号。"), "danger")
+        try:
+            services.deactivate_user(user, actor=current_user._get_current_object())
+        except services.AccountError as error:
+            flash(str(error), "danger")
         else:
-            services.deactivate_user(user)
             flash(_("已停用 %(name)s。", name=user.name), "success")
     return redirect(url_for("admin.users"))
 
@@ -258,9 +259,22 @@ def cohorts():
             form.name.errors.append(str(error))
         else:
             flash(_("已创建班组。"), "success")
-            return redirect(url_for("learning.cohort_detail", cohort_id=cohort.id))
+            return redirect(url_for("admin.cohort_detail", cohort_id=cohort.id))
     page = paginate(select(Cohort).order_by(Cohort.name))
     return render_template("admin/cohorts.html", page=page, form=form)
+
+
+@admin_bp.get("/cohorts/<int:cohort_id>")
+@role_required("admin")
+def cohort_detail(cohort_id: int):
+    """A cohort's members with the forms to change them, beside the other rooms' panels (its courses)."""
+    cohort = db.get_or_404(Cohort, cohort_id)
+    members = db.session.scalars(
+        select(CohortMember).where(CohortMember.cohort_id == cohort.id).order_by(CohortMember.role, CohortMember.id)
+    ).all()
+    return render_template(
+        "admin/cohort_detail.html", cohort=cohort, members=members, member_form=MemberForm(), panels=cohort_panels(cohort)
+    )
 
 
 @admin_bp.post("/cohorts/<int:cohort_id>/members")
@@ -281,7 +295,7 @@ def cohort_add_member(cohort_id: int):
                 flash(str(error), "danger")
     else:
         flash(_("请输入用户名并选择身份。"), "danger")
-    return redirect(url_for("learning.cohort_detail", cohort_id=cohort.id))
+    return redirect(url_for("admin.cohort_detail", cohort_id=cohort.id))
 
 
 @admin_bp.post("/cohorts/<int:cohort_id>/members/<int:member_id>/remove")
@@ -294,7 +308,7 @@ def cohort_remove_member(cohort_id: int, member_id: int):
     if EmptyForm().validate_on_submit():
         services.remove_member(member)
         flash(_("已移除。"), "success")
-    return redirect(url_for("learning.cohort_detail", cohort_id=cohort_id))
+    return redirect(url_for("admin.cohort_detail", cohort_id=cohort_id))
 
 
 @admin_bp.get("/throttles")

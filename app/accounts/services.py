@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -13,10 +14,12 @@ from app.accounts.auth import normalise_username
 from app.accounts.models import MEMBER_ROLES, ROLES, Cohort, CohortMember, Department, User, UserRole, UserSession
 from app.accounts.passwords import password_problem
 from app.core import audit
-from app.core.domain import InvalidInput
+from app.core.domain import InvalidInput, NotAllowed
 from app.core.signals import sessions_ended
 from app.core.time import utcnow
 from app.extensions import db
+
+log = logging.getLogger(__name__)
 
 
 class AccountError(InvalidInput):
@@ -25,6 +28,18 @@ class AccountError(InvalidInput):
     def __init__(self, message: str, field: str | None = None) -> None:
         super().__init__(message)
         self.field = field
+
+
+class SelfLockoutError(NotAllowed, AccountError):
+    """An administrator tried to take away their own admin role or to deactivate their own account."""
+
+
+def _refuse_self_lockout(actor: User | None, user: User, *, roles: set[str] | None = None, active: bool = True) -> None:
+    """Raise SelfLockoutError when ``actor`` would remove their own admin role or deactivate themselves."""
+    if actor is None or actor.id != user.id:
+        return
+    if (roles is not None and "admin" in user.roles and "admin" not in roles) or not active:
+        raise SelfLockoutError(str(_l("不能取消自己的管理员角色或停用自己的账号。")))
 
 
 @contextmanager
@@ -191,7 +206,11 @@ def update_user(
     active: bool,
     actor: User | None = None,
 ) -> User:
-    """Update profile, roles and status in one transaction (``actor``: who, checked as in set_roles)."""
+    """Update profile, roles and status in one transaction (``actor``: who, checked as in set_roles).
+
+    An administrator may not remove their own admin role or deactivate themselves (SelfLockoutError).
+    """
+    _refuse_self_lockout(actor, user, roles=set(roles), active=active)
     wanted = _check_roles(roles)
     check_grant(actor, wanted ^ user.roles)
     if employee_no and db.session.scalar(
@@ -213,6 +232,7 @@ def update_user(
         audit.record("user.reactivated", user, {"username": user.username})
     with _taken(_l("工号已被占用，请换一个。")):
         db.session.commit()
+    log.info("user updated", extra={"user_id": user.id, "actor_id": actor.id if actor else None})
     return user
 
 
@@ -226,6 +246,7 @@ def set_roles(
     wanted = _check_roles(roles)
     if not wanted:
         raise AccountError(str(_l("至少需要一个角色。")))
+    _refuse_self_lockout(actor, user, roles=wanted)
     before = user.roles
     check_grant(actor, wanted ^ before)
     user.role_rows = [row for row in user.role_rows if row.role in wanted] + [
@@ -238,6 +259,7 @@ def set_roles(
         record_as(actor, "user.roles_changed", user, details)
     if commit:
         db.session.commit()
+        log.info("roles set", extra={"user_id": user.id, "actor_id": actor.id if actor else None})
 
 
 def end_all_sessions(user: User) -> None:
@@ -255,10 +277,13 @@ def _deactivate(user: User) -> None:
     audit.record("user.deactivated", user, {"username": user.username})
 
 
-def deactivate_user(user: User) -> None:
-    """Deactivate an account; open sessions end on their next request."""
+def deactivate_user(user: User, *, actor: User | None = None) -> None:
+    """Deactivate an account; open sessions end on their next request (nobody deactivates themselves)."""
+    if actor is not None and actor.id == user.id:
+        raise SelfLockoutError(str(_l("不能停用自己的账号。")))
     _deactivate(user)
     db.session.commit()
+    log.info("user deactivated", extra={"user_id": user.id, "actor_id": actor.id if actor else None})
 
 
 def change_password(user: User, current: str, new: str) -> None:

@@ -71,4 +71,4 @@ def paginated(query: Select, serialise: Callable[[Sequence[Any]], list[dict[str,
     return jsonify(items=serialise(page.items), page=page.page, per_page=page.per_page, total=page.total)
 
 
-from app.api import auth, me, openapi, quizzes, reports, roleplays  # noqa: E402, F401  (each module adds its routes and paths)
+from app.api import attempts, auth, me, openapi, quizzes, reports, roleplays  # noqa: E402, F401  (each module adds its routes and paths)

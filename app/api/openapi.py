@@ -24,7 +24,11 @@ RESPONSES = {
         ("Unauthorized", "Missing, invalid, expired or revoked token (or wrong credentials)"),
         ("Forbidden", "The account is deactivated"),
         ("NotFound", "No such resource, or not visible to the caller"),
-        ("Conflict", "Not allowed now: attempt limit used up, or cooldown not over"),
+        (
+            "Conflict",
+            "Not allowed now: attempt limit used up, cooldown not over, attempt already submitted or past its "
+            "deadline, or a quiz with a pool or a time limit sent in one step (see start_required)",
+        ),
         (
             "Unprocessable",
             "Invalid content (answers, or text holding control characters): every problem is listed "

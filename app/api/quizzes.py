@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from flask import g, jsonify, request
+from flask import g, jsonify, request, url_for
 from flask_babel import gettext as _
 
 from app.api import api_bp, describe, error, paginated
 from app.api.auth import token_required
 from app.api.idempotent import write_once
-from app.assessments import queries, services
+from app.assessments import queries, question_types, services
+from app.assessments.enums import QuizKind
 from app.assessments.models import Attempt, Quiz
 from app.core.domain import http_status
 from app.core.pagination import MAX_INT
@@ -36,6 +37,9 @@ def quiz_items(quizzes: Sequence[Quiz]) -> list[dict[str, Any]]:
             "max_attempts": q.max_attempts,
             "cooldown_minutes": q.cooldown_minutes,
             "pass_percent": q.pass_percent,
+            "time_limit_minutes": q.time_limit_minutes,
+            "review": q.review,
+            "start_required": services.needs_start(q),
         }
         for q in quizzes
     ]
@@ -70,7 +74,7 @@ def get_quiz(slug: str):
     definition = quiz.current_version.definition
     body = quiz_items([quiz])[0]
     body["instructions"] = definition.get("instructions", "")
-    body["questions"] = [
+    body["questions"] = [] if body["start_required"] else [
         {
             "id": q["id"],
             "type": q["type"],
@@ -96,6 +100,8 @@ def create_attempt(slug: str):
         attempt, replay = write_once(
             g.api_user, lambda key: services.submit_answers(g.api_user, quiz, data["answers"], key), _stored_result
         )
+    except services.StartRequired as failure:  # a pool or a time limit: the start step gives paper and deadline
+        return jsonify(errors=failure.errors, start=url_for("api.start_attempt", slug=slug)), 409
     except services.AttemptError as failure:
         return error(http_status(failure), *failure.errors)
     return replay or _result(attempt)
@@ -175,7 +181,9 @@ describe(
             "post": {
                 "tags": ["quizzes"],
                 "summary": "Submit a complete set of answers and get the result",
-                "description": "A retry with the same Idempotency-Key gets the first result and stores nothing.",
+                "description": "A retry with the same Idempotency-Key gets the first result and stores nothing. "
+                "Quizzes with a question pool or a time limit (start_required) answer 409 with "
+                '`{"errors": [...], "start": "/api/v1/quizzes/{slug}/start"}`: take them in steps.',
                 "parameters": [SLUG, IDEMPOTENCY_KEY],
                 "requestBody": {
                     "required": True,
@@ -207,7 +215,7 @@ describe(
             "required": ["id", "type", "text", "options"],
             "properties": {
                 "id": {"type": "string"},
-                "type": {"type": "string", "enum": ["single", "multiple", "true-false", "agree-disagree"]},
+                "type": {"type": "string", "enum": question_types.names()},
                 "text": {"type": "string"},
                 "options": {"type": "array", "items": {"$ref": "#/components/schemas/Option"}},
             },
@@ -218,12 +226,19 @@ describe(
             "properties": {
                 "slug": {"type": "string"},
                 "title": {"type": "string"},
-                "kind": {"type": "string", "enum": ["self-assessment", "knowledge"]},
+                "kind": {"type": "string", "enum": [kind.value for kind in QuizKind]},
                 "course": {"type": "string", "nullable": True},
                 "question_count": {"type": "integer"},
                 "max_attempts": {"type": "integer", "nullable": True},
                 "cooldown_minutes": {"type": "integer"},
                 "pass_percent": {"type": "integer", "nullable": True},
+                "time_limit_minutes": {"type": "integer", "nullable": True,
+                                       "description": "minutes per attempt; the start step sets the deadline"},
+                "review": {"type": "string", "enum": ["immediate", "after-pass", "never"],
+                           "description": "what a trainee sees of their attempts (GET /attempts/{attempt_id})"},
+                "start_required": {"type": "boolean",
+                                   "description": "a question pool or a time limit: take it with "
+                                   "POST /quizzes/{slug}/start, not in one step"},
             },
         },
         "QuizDetail": {
@@ -234,7 +249,10 @@ describe(
                     "required": ["instructions", "questions"],
                     "properties": {
                         "instructions": {"type": "string"},
-                        "questions": {"type": "array", "items": {"$ref": "#/components/schemas/Question"}},
+                        "questions": {
+                            "type": "array", "items": {"$ref": "#/components/schemas/Question"},
+                            "description": "empty when start_required: each attempt's paper comes from the start step",
+                        },
                     },
                 },
             ]

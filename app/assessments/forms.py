@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import SelectField
+from wtforms import HiddenField, SelectField, TextAreaField
+from wtforms.validators import DataRequired, Length
 
 from app.core.forms import BaseForm
 
@@ -20,3 +21,16 @@ class ResultsFilterForm(BaseForm):
 
     cohort = SelectField(_l("班组"), coerce=int, default=0)
     quiz = SelectField(_l("测验"), coerce=int, default=0)
+
+
+class RegradeForm(BaseForm):
+    """Regrade the attempts of one earlier version against the current one, with the reason."""
+
+    version = HiddenField()
+    reason = TextAreaField(
+        _l("重新评分的原因"),
+        validators=[
+            DataRequired(_l("请写明重新评分的原因。")),
+            Length(max=500, message=_l("原因不能超过 500 个字。")),
+        ],
+    )

@@ -28,7 +28,10 @@ class Quiz(db.Model):
     cooldown_minutes: Mapped[int] = mapped_column(default=0)
     pass_percent: Mapped[int | None]
     shuffle: Mapped[bool] = mapped_column(default=False)
-    question_count: Mapped[int] = mapped_column(default=0)
+    # immediate | after-pass | never: what a trainee sees of their own attempts (app.assessments.review)
+    review: Mapped[str] = mapped_column(String(20), default="immediate")
+    time_limit_minutes: Mapped[int | None]  # a deadline per attempt, set by the server at start
+    question_count: Mapped[int] = mapped_column(default=0)  # per attempt: the paper, not the whole pool
     archived: Mapped[bool] = mapped_column(default=False)
     current_version_id: Mapped[int | None] = mapped_column(
         ForeignKey("quiz_versions.id", use_alter=True, name="fk_quizzes_current_version")
@@ -75,7 +78,9 @@ class Attempt(db.Model):
     status: Mapped[str] = mapped_column(String(20), default="in_progress")
     order: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    deadline_at: Mapped[datetime | None]  # timed quizzes: started_at + time limit
     submitted_at: Mapped[datetime | None]
+    auto_submitted: Mapped[bool] = mapped_column(default=False)  # at the deadline
     score: Mapped[int | None]
     max_score: Mapped[int | None]
     percent: Mapped[int | None]
@@ -88,6 +93,10 @@ class Attempt(db.Model):
     user: Mapped[User] = relationship()
     answers: Mapped[list[AttemptAnswer]] = relationship(
         back_populates="attempt", cascade="all, delete-orphan", passive_deletes=True
+    )
+    regrades: Mapped[list[AttemptRegrade]] = relationship(
+        back_populates="attempt", cascade="all, delete-orphan", passive_deletes=True,
+        order_by="AttemptRegrade.id",
     )
 
     @property
@@ -108,3 +117,39 @@ class AttemptAnswer(db.Model):
     saved_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     attempt: Mapped[Attempt] = relationship(back_populates="answers")
+
+
+class AttemptRegrade(db.Model):
+    """One explicit regrade of a submitted attempt: the result before and after, who, when and why.
+
+    A stored result changes only through a row here (DESIGN: "an explicit, recorded regrade").
+    """
+
+    __tablename__ = "attempt_regrades"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("attempts.id", ondelete="CASCADE"), index=True)
+    from_version_id: Mapped[int] = mapped_column(ForeignKey("quiz_versions.id"))
+    to_version_id: Mapped[int] = mapped_column(ForeignKey("quiz_versions.id"))
+    old_score: Mapped[int | None]
+    old_max_score: Mapped[int | None]
+    old_percent: Mapped[int | None]
+    old_passed: Mapped[bool | None]
+    old_band_key: Mapped[str | None] = mapped_column(String(80))
+    new_score: Mapped[int | None]
+    new_max_score: Mapped[int | None]
+    new_percent: Mapped[int | None]
+    new_passed: Mapped[bool | None]
+    new_band_key: Mapped[str | None] = mapped_column(String(80))
+    reason: Mapped[str] = mapped_column(Text)
+    by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    attempt: Mapped[Attempt] = relationship(back_populates="regrades")
+    by: Mapped[User | None] = relationship()
+
+    @property
+    def changed(self) -> bool:
+        """Whether the regrade changed the score, the verdict or the band."""
+        return (self.old_score, self.old_max_score, self.old_passed, self.old_band_key) != (
+            self.new_score, self.new_max_score, self.new_passed, self.new_band_key
+        )

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import joinedload
 
-from app.accounts.models import Cohort, CohortMember, User
+from app.accounts.models import STAFF_ROLES, Cohort, CohortMember, User
+from app.assessments.charts import range_chart
 from app.assessments.models import Attempt, AttemptAnswer, Quiz, QuizVersion
+from app.assessments.questions import in_attempt_order
+from app.assessments.review import ReviewLevel, review_level
+from app.assessments.scoring import on_paper, score_knowledge, score_self_assessment
 from app.extensions import db
+from app.learning import enrolments
 from app.learning.models import Course, Module
-from app.learning.queries import STAFF_ROLES, assigned_course_ids
 
 RESULT_ROLES = ("hr", "admin")
 CHART_POINTS = 30
@@ -23,7 +28,7 @@ def available_quizzes(user: User) -> Select:
     query = select(Quiz).where(Quiz.archived.is_(False), Quiz.current_version_id.is_not(None))
     if not user.has_role(*STAFF_ROLES):
         query = query.where(
-            or_(Quiz.course_id.is_(None), Quiz.course_id.in_(assigned_course_ids(user.id, user.department_id)))
+            or_(Quiz.course_id.is_(None), Quiz.course_id.in_(enrolments.course_ids(user.id)))
         )
     return query.order_by(Quiz.kind.desc(), Quiz.course_id, Quiz.slug)
 
@@ -40,14 +45,94 @@ def open_attempt(user_id: int, quiz_id: int) -> Attempt | None:
     )
 
 
+@dataclass(frozen=True)
+class Standing:
+    """A person's submitted attempts at one quiz: how many, the latest (time, passed), any pass."""
+
+    count: int
+    last_at: datetime | None
+    last_passed: bool | None
+    passed_ever: bool
+
+    def attempts_left(self, max_attempts: int | None) -> bool:
+        """Whether another attempt may still be started under the limit."""
+        return max_attempts is None or self.count < max_attempts
+
+
+def standing(user_id: int, quiz_id: int) -> Standing:
+    """The person's standing at a quiz (one query)."""
+    mine = and_(Attempt.user_id == user_id, Attempt.quiz_id == quiz_id, Attempt.status == "submitted")
+    latest = (
+        select(Attempt.passed).where(mine).order_by(Attempt.submitted_at.desc(), Attempt.id.desc()).limit(1)
+    ).scalar_subquery()
+    count, last, passed_ever, last_passed = db.session.execute(
+        select(
+            func.count(Attempt.id), func.max(Attempt.submitted_at),
+            func.max(case((Attempt.passed.is_(True), 1), else_=0)), latest,
+        ).where(mine)
+    ).one()
+    return Standing(int(count or 0), last, last_passed, bool(passed_ever))
+
+
 def attempt_counts(user_id: int, quiz_id: int) -> tuple[int, Any]:
     """Submitted attempts of a user at a quiz and the time of the latest."""
-    count, last = db.session.execute(
-        select(func.count(Attempt.id), func.max(Attempt.submitted_at)).where(
-            Attempt.user_id == user_id, Attempt.quiz_id == quiz_id, Attempt.status == "submitted"
+    found = standing(user_id, quiz_id)
+    return found.count, found.last_at
+
+
+def seen_questions(user_id: int, quiz_id: int) -> set[str]:
+    """The ids of every question on the papers of the person's earlier attempts at a quiz."""
+    orders = db.session.scalars(select(Attempt.order).where(Attempt.user_id == user_id, Attempt.quiz_id == quiz_id))
+    return {qid for order in orders for qid in (order or {}).get("questions", [])}
+
+
+def overdue(now: datetime, *, quiz_id: int | None = None, attempt_id: int | None = None,
+            user_id: int | None = None) -> list[Attempt]:
+    """Open attempts whose deadline has passed (optionally of one quiz, attempt or person)."""
+    query = select(Attempt).where(
+        Attempt.status == "in_progress", Attempt.deadline_at.is_not(None), Attempt.deadline_at < now
+    )
+    for column, value in ((Attempt.quiz_id, quiz_id), (Attempt.id, attempt_id), (Attempt.user_id, user_id)):
+        if value is not None:
+            query = query.where(column == value)
+    return list(db.session.scalars(query.order_by(Attempt.id)))
+
+
+def regradable(quiz: Quiz) -> list[tuple[QuizVersion, int]]:
+    """Earlier versions of a quiz that still have submitted attempts, oldest first, with their counts."""
+    rows = db.session.execute(
+        select(QuizVersion, func.count(Attempt.id))
+        .join(Attempt, Attempt.quiz_version_id == QuizVersion.id)
+        .where(
+            QuizVersion.quiz_id == quiz.id, QuizVersion.id != quiz.current_version_id,
+            Attempt.status == "submitted",
         )
-    ).one()
-    return int(count or 0), last
+        .group_by(QuizVersion.id)
+        .order_by(QuizVersion.id)
+    ).all()
+    return [(version, count) for version, count in rows]
+
+
+def attempts_on_version(quiz_id: int, version_id: int) -> list[Attempt]:
+    """The submitted attempts scored against one version, with their people (one query)."""
+    return list(
+        db.session.scalars(
+            select(Attempt)
+            .options(joinedload(Attempt.user))
+            .where(Attempt.quiz_id == quiz_id, Attempt.quiz_version_id == version_id, Attempt.status == "submitted")
+            .order_by(Attempt.id)
+        )
+    )
+
+
+def answers_by_attempt(attempt_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """The saved answers of several attempts (one query)."""
+    out: dict[int, dict[str, Any]] = {attempt_id: {} for attempt_id in attempt_ids}
+    if not attempt_ids:
+        return out
+    for answer in db.session.scalars(select(AttemptAnswer).where(AttemptAnswer.attempt_id.in_(attempt_ids))):
+        out[answer.attempt_id][answer.question_id] = answer.value
+    return out
 
 
 @dataclass
@@ -138,19 +223,29 @@ def result_cohorts(viewer: User) -> list[Cohort]:
     return list(db.session.scalars(taught_cohorts(viewer)))
 
 
+def result_conditions(viewer: User, cohort_id: int | None = None) -> list[Any]:
+    """WHERE conditions limiting attempts to the people a viewer may see (and to one cohort)."""
+    if not viewer.has_role(*RESULT_ROLES):
+        return [Attempt.user_id.in_(_taught_trainee_ids(viewer, cohort_id))]
+    if cohort_id is not None:
+        members = select(CohortMember.user_id).where(CohortMember.cohort_id == cohort_id)
+        return [Attempt.user_id.in_(members.where(CohortMember.role == "trainee"))]
+    return []
+
+
+def taught_cohort_ids(user: User) -> Select:
+    """Select the ids of the cohorts a user teaches."""
+    return select(CohortMember.cohort_id).where(CohortMember.user_id == user.id, CohortMember.role == "instructor")
+
+
 def results(viewer: User, cohort_id: int | None = None, quiz_id: int | None = None) -> Select:
     """Select the submitted attempts a viewer may see, newest first, with user and quiz loaded."""
     query = (
         select(Attempt)
         .options(joinedload(Attempt.user))
-        .where(Attempt.status == "submitted")
+        .where(Attempt.status == "submitted", *result_conditions(viewer, cohort_id))
         .order_by(Attempt.submitted_at.desc(), Attempt.id.desc())
     )
-    if not viewer.has_role(*RESULT_ROLES):
-        query = query.where(Attempt.user_id.in_(_taught_trainee_ids(viewer, cohort_id)))
-    elif cohort_id is not None:
-        members = select(CohortMember.user_id).where(CohortMember.cohort_id == cohort_id)
-        query = query.where(Attempt.user_id.in_(members.where(CohortMember.role == "trainee")))
     if quiz_id is not None:
         query = query.where(Attempt.quiz_id == quiz_id)
     return query
@@ -186,3 +281,45 @@ def course_titles(course_ids: set[int]) -> dict[int, tuple[str, str]]:
         return {}
     rows = db.session.execute(select(Course.id, Course.slug, Course.title).where(Course.id.in_(course_ids)))
     return {cid: (slug, title) for cid, slug, title in rows}
+
+
+def review_level_for(viewer: User, attempt: Attempt) -> ReviewLevel:
+    """How much of a submitted attempt ``viewer`` sees (call after :func:`can_view_attempt`; one query)."""
+    if viewer.id != attempt.user_id:
+        return ReviewLevel.FULL
+    quiz = attempt.quiz
+    found = standing(attempt.user_id, quiz.id)
+    return review_level(
+        quiz.review, quiz.kind, staff=False, passed_ever=found.passed_ever,
+        attempts_left=found.attempts_left(quiz.max_attempts),
+    )
+
+
+def review_context(attempt: Attempt, level: ReviewLevel) -> dict[str, Any]:
+    """What the result page shows of an attempt at a review level (never more than the level allows)."""
+    definition = on_paper(attempt.version.definition, attempt.order)
+    answers = answers_of(attempt.id)
+    views = in_attempt_order(attempt.version.definition, attempt.order, answers)
+    context: dict[str, Any] = {"questions": views, "definition": definition, "level": level}
+    if definition["kind"] == "knowledge":
+        outcomes = {o.question_id: o for o in score_knowledge(definition, answers, partial=True).questions}
+        by_id = {q["id"]: q for q in definition["questions"]}
+        wrong = {qid for qid, o in outcomes.items() if not o.correct}
+        context.update(
+            outcomes=outcomes,
+            links=module_links(attempt.quiz.course_id, {by_id[q].get("module") for q in wrong} - {None}),
+        )
+    else:
+        scored = score_self_assessment(definition, answers)
+        bands = definition.get("bands") or []
+        by_view = {v.id: v for v in views}
+        costly = [(c, by_view[c.question_id]) for c in scored.costly] if level == ReviewLevel.FULL else []
+        context.update(
+            band=next((b for b in bands if b["key"] == attempt.band_key), None),
+            chart=range_chart(bands, attempt.score or 0, attempt.band_key),
+            scales=[(s, range_chart(definition["scales"][s.key]["bands"], s.total, s.band and s.band["key"]))
+                    for s in scored.scales],
+            costly=costly,
+            links=module_links(attempt.quiz.course_id, {c.module for c, _ in costly if c.module}),
+        )
+    return context

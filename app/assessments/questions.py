@@ -1,127 +1,24 @@
-"""Question-type registry: a type name maps to a class that validates, normalises and renders answers.
+"""Answers to a quiz's questions: check and normalise a whole set, and show them in an attempt's order.
 
-An answer is stored normalised: one option key (a string) for single-choice types, a sorted list of
-distinct keys for ``multiple``. Add a type by subclassing :class:`QuestionType` and decorating it with
-:func:`register`; the loader's list of type names (``app.content.loader.QUESTION_TYPES``) must agree.
+Everything about one question type (its name, label, template, content-file rules and how an answer
+is normalised) lives in the registry, :mod:`app.assessments.question_types`; this module applies it
+to the questions of a definition. An answer is stored normalised: one option key (a string) for
+single-choice types, a sorted list of distinct keys for ``multiple``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
-from app.core.domain import InvalidInput
+from app.assessments.question_types import REGISTRY, AnswerError, QuestionType, question_type, register
 
-
-class AnswerError(InvalidInput):
-    """An answer that does not fit its question; the message is for the user."""
-
-
-class QuestionType:
-    """Base class: one option key per answer, rendered by ``template`` as radio buttons."""
-
-    name: ClassVar[str] = ""
-    label: ClassVar[Any] = ""
-    template: ClassVar[str] = "assessments/_choice.html"
-    input_type: ClassVar[str] = "radio"
-    inline: ClassVar[bool] = False
-    shuffle_options: ClassVar[bool] = True
-
-    def normalise(self, question: dict[str, Any], raw: Any) -> Any:
-        """Check a raw answer (from JSON) and return its stored form; raise AnswerError."""
-        if not isinstance(raw, str):
-            raise AnswerError(str(_l("%(q)s：答案应为一个选项，例如 \"A\"。", q=question["id"])))
-        self._check_keys(question, [raw])
-        return raw
-
-    def from_form(self, values: list[str]) -> Any:
-        """Turn the values of a submitted form field into a raw answer (None when unanswered)."""
-        if not values:
-            return None
-        return values[0] if len(values) == 1 else list(values)
-
-    def _check_keys(self, question: dict[str, Any], keys: list[str]) -> None:
-        known = {o["key"] for o in question["options"]}
-        unknown = [k for k in keys if k not in known]
-        if unknown:
-            raise AnswerError(
-                str(
-                    _l(
-                        "%(q)s：没有选项 %(keys)s（可选：%(known)s）。",
-                        q=question["id"],
-                        keys="、".join(map(str, unknown)),
-                        known="、".join(o["key"] for o in question["options"]),
-                    )
-                )
-            )
-
-
-REGISTRY: dict[str, type[QuestionType]] = {}
-
-
-def register(cls: type[QuestionType]) -> type[QuestionType]:
-    """Class decorator: make a question type available under its name."""
-    REGISTRY[cls.name] = cls
-    return cls
-
-
-def question_type(name: str) -> QuestionType:
-    """The handler for a question type name (KeyError for unknown types)."""
-    return REGISTRY[name]()
-
-
-@register
-class SingleChoice(QuestionType):
-    """Choose exactly one option."""
-
-    name = "single"
-    label = _l("单选题")
-
-
-@register
-class MultipleChoice(QuestionType):
-    """Choose one or more options; a list of keys."""
-
-    name = "multiple"
-    label = _l("多选题")
-    input_type = "checkbox"
-
-    def normalise(self, question: dict[str, Any], raw: Any) -> list[str]:
-        """Require a non-empty list of distinct keys; store it sorted."""
-        if not isinstance(raw, list) or not all(isinstance(k, str) for k in raw):
-            raise AnswerError(str(_l("%(q)s：多选题的答案应为选项列表，例如 [\"A\", \"C\"]。", q=question["id"])))
-        if not raw:
-            raise AnswerError(str(_l("%(q)s：多选题至少选择一项。", q=question["id"])))
-        if len(set(raw)) != len(raw):
-            raise AnswerError(str(_l("%(q)s：同一选项出现了两次。", q=question["id"])))
-        self._check_keys(question, raw)
-        return sorted(raw)
-
-    def from_form(self, values: list[str]) -> list[str] | None:
-        """Every checked box."""
-        return list(values) or None
-
-
-@register
-class TrueFalse(QuestionType):
-    """A statement judged correct (T) or wrong (F)."""
-
-    name = "true-false"
-    label = _l("判断题")
-    inline = True
-    shuffle_options = False
-
-
-@register
-class AgreeDisagree(QuestionType):
-    """A statement the person agrees with (Y) or not (N)."""
-
-    name = "agree-disagree"
-    label = _l("陈述题")
-    inline = True
-    shuffle_options = False
+__all__ = [
+    "REGISTRY", "AnswerError", "QuestionType", "QuestionView", "in_attempt_order", "question_type", "register",
+    "validate_answers",
+]
 
 
 def validate_answers(questions: list[dict[str, Any]], raw: Any, *, complete: bool) -> tuple[dict[str, Any], list[str]]:

@@ -12,6 +12,19 @@ from typing import Any
 COSTLY_LIMIT = 3
 
 
+def on_paper(definition: dict[str, Any], order: dict[str, Any] | None) -> dict[str, Any]:
+    """The definition restricted to the questions of one attempt's paper, in the attempt's order.
+
+    The paper is ``order["questions"]`` (the drawn questions of a pooled quiz, or every question); a
+    question the version no longer has is left out. Without a stored order the paper is every question.
+    """
+    ids = list((order or {}).get("questions") or [])
+    if not ids:
+        return definition
+    by_id = {q["id"]: q for q in definition["questions"]}
+    return {**definition, "questions": [by_id[qid] for qid in ids if qid in by_id]}
+
+
 def chosen_keys(value: Any) -> list[str]:
     """The option keys an answer chose."""
     return [value] if isinstance(value, str) else list(value or [])
@@ -145,13 +158,17 @@ class KnowledgeResult:
     passed: bool
 
 
-def score_knowledge(definition: dict[str, Any], answers: dict[str, Any]) -> KnowledgeResult:
-    """Per-question correctness, score, percent and whether ``percent >= pass_percent``."""
+def score_knowledge(definition: dict[str, Any], answers: dict[str, Any], *, partial: bool = False) -> KnowledgeResult:
+    """Per-question correctness, score, percent and whether ``percent >= pass_percent``.
+
+    With ``partial`` (an attempt submitted at its deadline) an unanswered question counts as wrong.
+    """
     questions = definition["questions"]
-    _require_all(questions, answers)
+    if not partial:
+        _require_all(questions, answers)
     outcomes = []
     for question in questions:
-        chosen = tuple(sorted(chosen_keys(answers[question["id"]])))
+        chosen = tuple(sorted(chosen_keys(answers.get(question["id"]))))
         answer = tuple(sorted(question["answer"]))
         outcomes.append(QuestionOutcome(question["id"], chosen, answer, chosen == answer))
     score = sum(o.correct for o in outcomes)

@@ -34,9 +34,9 @@ def completion_enrolments() -> None:
     """Rebuild the stored enrolments from the assignments (after changing them with SQL by hand)."""
     from sqlalchemy import func, select
 
-    from app.completion import enrolments
-    from app.completion.models import Enrolment
     from app.extensions import db
+    from app.learning import enrolments
+    from app.learning.models import Enrolment
 
     enrolments.refresh(db.session)
     db.session.commit()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.completion import enrolments, services
+from app.completion import services
 from app.core import signals
 
 
@@ -14,10 +14,15 @@ def on_module_completed(sender: Any, *, user_id: int, course_id: int, **_: Any) 
 
 
 def on_attempt_scored(
-    sender: Any, *, user_id: int, quiz_id: int, passed: bool | None = None, percent: int | None = None, **_: Any
+    sender: Any, *, user_id: int, quiz_id: int, passed: bool | None = None, percent: int | None = None,
+    regraded: bool = False, **_: Any,
 ) -> None:
-    """A quiz attempt was scored: recompute the courses that require the quiz (unless it changes nothing)."""
-    services.recompute_requiring(user_id, "quiz", quiz_id, result=(bool(passed), percent))
+    """A quiz attempt was scored: recompute the courses that require the quiz (unless it changes nothing).
+
+    A regrade may lower a stored result, so it always recomputes.
+    """
+    result = None if regraded else (bool(passed), percent)
+    services.recompute_requiring(user_id, "quiz", quiz_id, result=result)
 
 
 def on_submission_graded(sender: Any, *, user_id: int, card_id: int, **_: Any) -> None:
@@ -33,7 +38,6 @@ def on_content_loaded(report: Any, **_: Any) -> None:
 
 def connect() -> None:
     """Connect the listeners (idempotent: blinker keeps one connection per receiver)."""
-    enrolments.track()
     signals.module_completed.connect(on_module_completed)
     signals.attempt_scored.connect(on_attempt_scored)
     signals.submission_graded.connect(on_submission_graded)

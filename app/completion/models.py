@@ -15,21 +15,6 @@ from app.extensions import db
 ITEM_KINDS = ("module", "quiz", "roleplay")
 
 
-class Enrolment(db.Model):
-    """Who must complete which live course, with the earliest due date: derived from assignments.
-
-    Rows are never written by hand: ``app.completion.enrolments`` rebuilds a person's rows from the
-    assignments (to them, their cohorts and their department) whenever the unit of work changes
-    an assignment, a cohort membership, a person's department or a course's archived flag.
-    """
-
-    __tablename__ = "enrolments"
-    __table_args__ = (Index("ix_enrolments_course_user", "course_id", "user_id"),)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
-    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"), primary_key=True)
-    due_date: Mapped[date | None]
-
-
 class CourseCompletion(db.Model):
     """The recomputed completion state of one course for one person.
 

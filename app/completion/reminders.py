@@ -21,10 +21,10 @@ from sqlalchemy.exc import IntegrityError
 
 from app.accounts.models import User, UserRole
 from app.completion import notices
-from app.completion.enrolments import enrolments
 from app.completion.models import CourseCompletion, ReminderLog
 from app.core.urls import path_for
 from app.extensions import db
+from app.learning.enrolments import enrolments
 from app.learning.models import Course
 from app.notifications.services import notify, send_email, smtp_settings
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Iterable
 
 from flask_babel import lazy_gettext as _l
@@ -12,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from app.accounts.models import User
 from app.assessments.models import Attempt, Quiz
 from app.completion import notices
+from app.completion.codes import new_code
 from app.completion.models import Certificate, CourseCompletion, Waiver
 from app.completion.rules import Checklist, evaluate
 from app.core import audit
@@ -23,7 +23,6 @@ from app.learning.models import Course, ModuleProgress
 from app.notifications.services import notify
 from app.roleplay.models import RoleplayCard, Submission
 
-CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 RULE_KEYS = {"quiz": "quizzes", "roleplay": "roleplays"}
 
 
@@ -91,18 +90,6 @@ def _issue_certificate(user_id: int, course: Course) -> None:
     notify(
         user_id, notices.COMPLETED, {"course": course.title}, path_for("learning.course", slug=course.slug)
     )
-
-
-def new_code() -> str:
-    """A random verification code such as ``K7QM-3XTR-9HWA-PLC2`` (80 bits)."""
-    raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(16))
-    return "-".join(raw[i : i + 4] for i in range(0, 16, 4))
-
-
-def normalise_code(text: str) -> str:
-    """Accept a code typed with spaces, lowercase letters or without dashes."""
-    raw = "".join(ch for ch in text.upper() if ch.isascii() and ch.isalnum())[:16]
-    return "-".join(raw[i : i + 4] for i in range(0, len(raw), 4))
 
 
 def recompute_for_course_id(user_id: int, course_id: int) -> CourseCompletion | None:

@@ -1,21 +1,32 @@
-"""Write loaded content to the database in one transaction; archive what disappeared."""
+"""Write loaded content to the database in one transaction; archive what disappeared.
+
+Quizzes and rubrics share one pattern, :class:`Versioned`: a row per slug (title, archived flag,
+``current_version_id``) and immutable version rows keyed by the SHA-256 ``digest`` of their
+``definition``, so an edit makes a new version and old attempts and grades keep theirs. One loop,
+:func:`_sync_versioned`, stores both.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import select
+from sqlalchemy.orm import InstrumentedAttribute
 
 from app.assessments.models import Quiz, QuizVersion
-from app.content.loader import Content
+from app.content.loader import Content, QuizData
 from app.content.render import render_markdown
 from app.core.signals import content_loaded
 from app.extensions import db
 from app.learning.models import Course, GlossaryTerm, Module
 from app.roleplay.models import RoleplayCard, Rubric, RubricVersion
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -76,6 +87,10 @@ def sync(content: Content) -> SyncReport:
     except Exception:
         db.session.rollback()
         raise
+    log.info(
+        "content loaded: %s (created %s; updated %s; archived %s)", report.summary(),
+        ", ".join(report.created) or "-", ", ".join(report.updated) or "-", ", ".join(report.archived) or "-",
+    )
     content_loaded.send(report)
     return report
 
@@ -125,47 +140,84 @@ def _sync_courses(content: Content, report: SyncReport) -> dict[str, Course]:
                 f"module {data.slug}/{m.slug}",
                 report,
             )
-        for slug, module in modules.items():
-            if slug not in module_seen and not module.archived:
-                module.archived = True
-                report.archived.append(f"module {data.slug}/{slug}")
-    for slug, course in existing.items():
-        if slug not in seen and not course.archived:
-            course.archived = True
-            report.archived.append(f"course {slug}")
+        _archive(modules, module_seen, f"module {data.slug}/", report)
+    _archive(existing, seen, "course ", report)
     db.session.flush()
     return existing
+
+
+class VersionedRow(Protocol):
+    """The row of a versioned kind of content (Quiz, Rubric): one per slug, pointing at its current version."""
+
+    id: int
+    slug: str
+    archived: bool
+    current_version_id: int | None
+
+
+@dataclass(frozen=True)
+class Versioned:
+    """A kind of versioned content: its row model, its version model and the version's owner column."""
+
+    noun: str  # in the report: "quiz slug", "rubric slug (new version)"
+    model: type
+    version_model: type
+    owner: InstrumentedAttribute  # the version's foreign key to the row, e.g. QuizVersion.quiz_id
+
+
+QUIZZES = Versioned("quiz", Quiz, QuizVersion, QuizVersion.quiz_id)
+RUBRICS = Versioned("rubric", Rubric, RubricVersion, RubricVersion.rubric_id)
+
+
+@dataclass
+class Entry:
+    """One loaded item of a versioned kind: the row's values and the definition its version stores."""
+
+    slug: str
+    values: dict[str, Any]
+    definition: dict[str, Any]
+    version_values: dict[str, Any] = field(default_factory=dict)  # extra columns of a new version
+
+
+def _sync_versioned(kind: Versioned, entries: Iterable[Entry], report: SyncReport) -> dict[str, Any]:
+    """Upsert each entry's row, point it at the version of its definition (made when new), archive the rest."""
+    existing: dict[str, Any] = {r.slug: r for r in db.session.scalars(select(kind.model))}
+    seen = set()
+    for entry in entries:
+        seen.add(entry.slug)
+        values = {"slug": entry.slug, **entry.values, "archived": False}
+        row: VersionedRow = _upsert(kind.model, existing, entry.slug, values, f"{kind.noun} {entry.slug}", report)
+        existing[entry.slug] = row
+        db.session.flush()
+        version = _version(kind.version_model, kind.owner, row.id, entry.definition, entry.version_values)
+        if row.current_version_id != version.id:
+            if row.current_version_id is not None:
+                report.updated.append(f"{kind.noun} {entry.slug} (new version)")
+            row.current_version_id = version.id
+    _archive(existing, seen, f"{kind.noun} ", report)
+    db.session.flush()
+    return existing
+
+
+def _archive(existing: dict[str, Any], seen: set[str], prefix: str, report: SyncReport) -> None:
+    """Archive the rows whose slug the content no longer has (learner records keep pointing at them)."""
+    for slug, row in existing.items():
+        if slug not in seen and not row.archived:
+            row.archived = True
+            report.archived.append(prefix + slug)
 
 
 def _sync_rubrics(content: Content, report: SyncReport) -> dict[str, Rubric]:
-    existing = {r.slug: r for r in db.session.scalars(select(Rubric))}
-    seen = set()
-    for data in content.rubrics:
-        seen.add(data.slug)
-        rubric = _upsert(
-            Rubric,
-            existing,
+    entries = (
+        Entry(
             data.slug,
-            {"slug": data.slug, "title": data.title, "archived": False},
-            f"rubric {data.slug}",
-            report,
+            {"title": data.title},
+            data.definition,
+            {"max_points": sum(max(level["points"] for level in c["levels"]) for c in data.definition["criteria"])},
         )
-        existing[data.slug] = rubric
-        db.session.flush()
-        max_points = sum(max(level["points"] for level in c["levels"]) for c in data.definition["criteria"])
-        version = _version(
-            RubricVersion, RubricVersion.rubric_id, rubric.id, data.definition, {"max_points": max_points}
-        )
-        if rubric.current_version_id != version.id:
-            if rubric.current_version_id is not None:
-                report.updated.append(f"rubric {data.slug} (new version)")
-            rubric.current_version_id = version.id
-    for slug, rubric in existing.items():
-        if slug not in seen and not rubric.archived:
-            rubric.archived = True
-            report.archived.append(f"rubric {slug}")
-    db.session.flush()
-    return existing
+        for data in content.rubrics
+    )
+    return _sync_versioned(RUBRICS, entries, report)
 
 
 def _version(model: type, owner_column: Any, owner_id: int, definition: dict, extra: dict | None = None) -> Any:
@@ -207,49 +259,31 @@ def _sync_cards(content: Content, courses: dict[str, Course], rubrics: dict[str,
                 f"card {data.slug}",
                 report,
             )
-    for slug, card in existing.items():
-        if slug not in seen and not card.archived:
-            card.archived = True
-            report.archived.append(f"card {slug}")
+    _archive(existing, seen, "card ", report)
 
 
 def _sync_quizzes(content: Content, courses: dict[str, Course], report: SyncReport) -> None:
-    existing = {q.slug: q for q in db.session.scalars(select(Quiz))}
-    seen = set()
-    for data in content.quizzes:
-        seen.add(data.slug)
-        definition = {**data.definition, "instructions": data.instructions}
-        quiz = _upsert(
-            Quiz,
-            existing,
-            data.slug,
-            {
-                "slug": data.slug,
-                "title": data.title,
-                "kind": data.kind,
-                "course_id": courses[data.course].id if data.course else None,
-                "module_slug": data.module,
-                "instructions_html": render_markdown(data.instructions),
-                "max_attempts": data.max_attempts,
-                "cooldown_minutes": data.cooldown_minutes,
-                "pass_percent": data.pass_percent,
-                "shuffle": data.shuffle,
-                "question_count": len(data.definition["questions"]),
-                "archived": False,
-            },
-            f"quiz {data.slug}",
-            report,
-        )
-        db.session.flush()
-        version = _version(QuizVersion, QuizVersion.quiz_id, quiz.id, definition)
-        if quiz.current_version_id != version.id:
-            if quiz.current_version_id is not None:
-                report.updated.append(f"quiz {data.slug} (new version)")
-            quiz.current_version_id = version.id
-    for slug, quiz in existing.items():
-        if slug not in seen and not quiz.archived:
-            quiz.archived = True
-            report.archived.append(f"quiz {slug}")
+    entries = (
+        Entry(data.slug, _quiz_values(data, courses), {**data.definition, "instructions": data.instructions})
+        for data in content.quizzes
+    )
+    _sync_versioned(QUIZZES, entries, report)
+
+
+def _quiz_values(data: QuizData, courses: dict[str, Course]) -> dict[str, Any]:
+    """A quiz row's columns (its questions live in the version)."""
+    return {
+        "title": data.title,
+        "kind": data.kind,
+        "course_id": courses[data.course].id if data.course else None,
+        "module_slug": data.module,
+        "instructions_html": render_markdown(data.instructions),
+        "max_attempts": data.max_attempts,
+        "cooldown_minutes": data.cooldown_minutes,
+        "pass_percent": data.pass_percent,
+        "shuffle": data.shuffle,
+        "question_count": len(data.definition["questions"]),
+    }
 
 
 def _sync_glossary(content: Content, report: SyncReport) -> None:

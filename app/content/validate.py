@@ -1,110 +1,196 @@
-"""Cross-file checks: references between courses, quizzes, cards and rubrics."""
+"""Cross-file checks: references between courses, quizzes, cards, rubrics and the glossary.
+
+One small function per rule. :func:`cross_check` runs the course rules on each course (and the card
+rules on each of its cards), then the glossary rule, then the quiz rules on each quiz, so problems come
+out grouped by file.
+"""
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
-from app.content.loader import Content, Problem, load_content
+from app.assessments.enums import QuizKind
+from app.content.loader import CardData, Content, CourseData, Problem, QuizData, load_content
 from app.content.render import glossary_links, internal_links
+
+
+@dataclass
+class Index:
+    """What the rules look things up in: courses, quizzes, rubric criteria, card slugs, link targets."""
+
+    courses: dict[str, CourseData]
+    quizzes: dict[str, QuizData]
+    criteria: dict[str, list[dict]]
+    cards: Counter[str]
+    orders: Counter[int]
+    targets: set[str]
+
+    @classmethod
+    def of(cls, content: Content) -> Index:
+        """Index a loaded content folder."""
+        courses = {c.slug: c for c in content.courses}
+        quizzes = {q.slug: q for q in content.quizzes}
+        cards = Counter(card.slug for c in content.courses for card in c.cards)
+        targets = (
+            {f"/courses/{s}" for s in courses} | {f"/quizzes/{s}" for s in quizzes} | {f"/roleplays/{s}" for s in cards}
+        )
+        criteria = {r.slug: r.definition["criteria"] for r in content.rubrics}
+        return cls(courses, quizzes, criteria, cards, Counter(c.order for c in content.courses), targets)
+
+
+CourseRule = Callable[[CourseData, Index], list[Problem]]
+CardRule = Callable[[CardData, Index], list[Problem]]
+QuizRule = Callable[[QuizData, Index], list[Problem]]
 
 
 def cross_check(content: Content) -> list[Problem]:
     """Check every reference between files; return the problems found."""
+    index = Index.of(content)
     problems: list[Problem] = []
-    courses = {c.slug: c for c in content.courses}
-    quizzes = {q.slug: q for q in content.quizzes}
-    rubrics = {r.slug for r in content.rubrics}
-    criteria = {r.slug: r.definition["criteria"] for r in content.rubrics}
-    cards = Counter(card.slug for c in content.courses for card in c.cards)
-    targets = (
-        {f"/courses/{s}" for s in courses} | {f"/quizzes/{s}" for s in quizzes} | {f"/roleplays/{s}" for s in cards}
-    )
-
-    orders = Counter(c.order for c in content.courses)
     for course in content.courses:
-        if orders[course.order] > 1:
-            problems.append(
-                Problem(
-                    course.path, f"order {course.order} is used by more than one course", field="order", warning=True
-                )
-            )
-        module_slugs = {m.slug for m in course.modules}
-        rules = course.completion
-        if isinstance(rules.get("modules"), list):
-            for slug in rules["modules"]:
-                if slug not in module_slugs:
-                    problems.append(
-                        Problem(
-                            course.path, f"module '{slug}' does not exist in this course", field="completion.modules"
-                        )
-                    )
-        for slug in rules.get("quizzes", []):
-            if slug not in quizzes:
-                problems.append(Problem(course.path, f"quiz '{slug}' does not exist", field="completion.quizzes"))
-            elif quizzes[slug].kind != "knowledge":
-                problems.append(
-                    Problem(
-                        course.path,
-                        f"quiz '{slug}' is a self-assessment; completion needs knowledge checks",
-                        field="completion.quizzes",
-                    )
-                )
-        for slug in rules.get("roleplays", []):
-            if slug not in cards:
-                problems.append(
-                    Problem(course.path, f"role-play card '{slug}' does not exist", field="completion.roleplays")
-                )
-        texts = [(course.path, course.intro)] + [(m.path, m.body) for m in course.modules]
+        for course_rule in COURSE_RULES:
+            problems += course_rule(course, index)
         for card in course.cards:
-            if cards[card.slug] > 1:
-                problems.append(Problem(card.path, f"card slug '{card.slug}' is used in more than one course"))
-            if card.rubric not in rubrics:
-                problems.append(
-                    Problem(card.path, f"rubric '{card.rubric}' does not exist in quizzes/rubrics/", field="rubric")
-                )
-            else:
-                problems += _channel_problems(card, criteria[card.rubric])
-            texts += [(card.path, text) for text in card.sections.values()]
-        for path, text in texts:
-            for link in internal_links(text):
-                if link not in targets:
-                    problems.append(Problem(path, f"link to {link}: no such course, quiz or card"))
+            for card_rule in CARD_RULES:
+                problems += card_rule(card, index)
+        problems += _links(course, index)
     problems += _glossary_problems(content)
     for quiz in content.quizzes:
-        course = courses.get(quiz.course) if quiz.course else None
-        if quiz.course and course is None:
-            problems.append(Problem(quiz.path, f"course '{quiz.course}' does not exist", field="course"))
-        modules = {m.slug for m in course.modules} if course else set()
-        if quiz.module and course and quiz.module not in modules:
-            problems.append(
-                Problem(quiz.path, f"module '{quiz.module}' does not exist in course '{quiz.course}'", field="module")
-            )
-        for i, question in enumerate(quiz.definition["questions"]):
-            module = question.get("module")
-            if module and course is None:
-                problems.append(
-                    Problem(
-                        quiz.path,
-                        "a question names a module but the quiz names no course",
-                        field=f"questions[{i}].module",
-                    )
-                )
-            elif module and module not in modules:
-                problems.append(
-                    Problem(
-                        quiz.path,
-                        f"module '{module}' does not exist in course '{quiz.course}'",
-                        field=f"questions[{i}].module",
-                    )
-                )
-        if quiz.kind == "knowledge" and len(quiz.definition["questions"]) < 10:
+        for quiz_rule in QUIZ_RULES:
+            problems += quiz_rule(quiz, index)
+    return problems
+
+
+# --- courses -------------------------------------------------------------------------------------
+
+
+def _unique_order(course: CourseData, index: Index) -> list[Problem]:
+    """Two courses with the same ``order`` sort arbitrarily (a warning)."""
+    if index.orders[course.order] <= 1:
+        return []
+    return [Problem(course.path, f"order {course.order} is used by more than one course", field="order", warning=True)]
+
+
+def _completion_modules(course: CourseData, index: Index) -> list[Problem]:
+    """``completion.modules`` names modules of this course."""
+    slugs = course.completion.get("modules")
+    if not isinstance(slugs, list):
+        return []
+    modules = {m.slug for m in course.modules}
+    return [
+        Problem(course.path, f"module '{slug}' does not exist in this course", field="completion.modules")
+        for slug in slugs
+        if slug not in modules
+    ]
+
+
+def _completion_quizzes(course: CourseData, index: Index) -> list[Problem]:
+    """``completion.quizzes`` names existing knowledge checks."""
+    problems = []
+    for slug in course.completion.get("quizzes", []):
+        if slug not in index.quizzes:
+            problems.append(Problem(course.path, f"quiz '{slug}' does not exist", field="completion.quizzes"))
+        elif index.quizzes[slug].kind != QuizKind.KNOWLEDGE:
             problems.append(
                 Problem(
-                    quiz.path, "knowledge checks should have at least 10 questions", field="questions", warning=True
+                    course.path,
+                    f"quiz '{slug}' is a self-assessment; completion needs knowledge checks",
+                    field="completion.quizzes",
                 )
             )
     return problems
+
+
+def _completion_roleplays(course: CourseData, index: Index) -> list[Problem]:
+    """``completion.roleplays`` names existing cards."""
+    return [
+        Problem(course.path, f"role-play card '{slug}' does not exist", field="completion.roleplays")
+        for slug in course.completion.get("roleplays", [])
+        if slug not in index.cards
+    ]
+
+
+def _links(course: CourseData, index: Index) -> list[Problem]:
+    """Every internal link of the course introduction, its modules and its cards has a target."""
+    texts = [(course.path, course.intro)] + [(m.path, m.body) for m in course.modules]
+    texts += [(card.path, text) for card in course.cards for text in card.sections.values()]
+    return [
+        Problem(path, f"link to {link}: no such course, quiz or card")
+        for path, text in texts
+        for link in internal_links(text)
+        if link not in index.targets
+    ]
+
+
+COURSE_RULES: tuple[CourseRule, ...] = (_unique_order, _completion_modules, _completion_quizzes, _completion_roleplays)
+
+
+# --- cards ---------------------------------------------------------------------------------------
+
+
+def _unique_card(card: CardData, index: Index) -> list[Problem]:
+    """Card slugs are unique across all courses."""
+    if index.cards[card.slug] <= 1:
+        return []
+    return [Problem(card.path, f"card slug '{card.slug}' is used in more than one course")]
+
+
+def _card_rubric(card: CardData, index: Index) -> list[Problem]:
+    """A card's rubric exists, and the card's channel fits its criteria."""
+    if card.rubric not in index.criteria:
+        return [Problem(card.path, f"rubric '{card.rubric}' does not exist in quizzes/rubrics/", field="rubric")]
+    return _channel_problems(card, index.criteria[card.rubric])
+
+
+CARD_RULES: tuple[CardRule, ...] = (_unique_card, _card_rubric)
+
+
+# --- quizzes -------------------------------------------------------------------------------------
+
+
+def _quiz_course(quiz: QuizData, index: Index) -> list[Problem]:
+    """A quiz's ``course`` exists."""
+    if quiz.course and quiz.course not in index.courses:
+        return [Problem(quiz.path, f"course '{quiz.course}' does not exist", field="course")]
+    return []
+
+
+def _quiz_module(quiz: QuizData, index: Index) -> list[Problem]:
+    """A quiz's ``module`` is a module of its course."""
+    course = index.courses.get(quiz.course) if quiz.course else None
+    if quiz.module and course and quiz.module not in {m.slug for m in course.modules}:
+        return [Problem(quiz.path, f"module '{quiz.module}' does not exist in course '{quiz.course}'", field="module")]
+    return []
+
+
+def _question_modules(quiz: QuizData, index: Index) -> list[Problem]:
+    """A question's ``module`` is a module of the quiz's course (so the quiz must name one)."""
+    course = index.courses.get(quiz.course) if quiz.course else None
+    modules = {m.slug for m in course.modules} if course else set()
+    problems = []
+    for i, question in enumerate(quiz.definition["questions"]):
+        module = question.get("module")
+        if module and course is None:
+            message = "a question names a module but the quiz names no course"
+        elif module and module not in modules:
+            message = f"module '{module}' does not exist in course '{quiz.course}'"
+        else:
+            continue
+        problems.append(Problem(quiz.path, message, field=f"questions[{i}].module"))
+    return problems
+
+
+def _knowledge_length(quiz: QuizData, index: Index) -> list[Problem]:
+    """Knowledge checks should have at least 10 questions (a warning)."""
+    if quiz.kind == QuizKind.KNOWLEDGE and len(quiz.definition["questions"]) < 10:
+        return [Problem(quiz.path, "knowledge checks should have at least 10 questions", field="questions", warning=True)]
+    return []
+
+
+QUIZ_RULES: tuple[QuizRule, ...] = (_quiz_course, _quiz_module, _question_modules, _knowledge_length)
 
 
 def _channel_problems(card, criteria: list[dict]) -> list[Problem]:

@@ -38,6 +38,7 @@ ACTIONS = {
     "roleplay.graded": _l("评分"),
     "roleplay.regraded": _l("修改评分"),
     "roleplay.returned": _l("退回修改"),
+    "quiz.regraded": _l("测验重新评分"),
 }
 
 # Names of the tables that events point at, for people.
@@ -47,6 +48,7 @@ TARGETS = {
     "cohorts": _l("班组"),
     "assignments": _l("课程分配"),
     "roleplay_submissions": _l("角色扮演提交"),
+    "quizzes": _l("测验"),
 }
 
 

@@ -1,4 +1,4 @@
-"""Forms shared by every room: the base form that refuses control characters, and helpers for routes.
+"""Forms shared by every room: the base form that refuses control characters, shared widgets, route helpers.
 
 Control characters (NUL, escape, backspace, …) have no place in anything a person types: PostgreSQL
 refuses a NUL in text (a 500 if it got that far) and SQLite would store it. Two layers keep them out:
@@ -9,6 +9,9 @@ refuses a NUL in text (a 500 if it got that far) and SQLite would store it. Two 
 * :func:`refuse_control_characters` runs before every view, web and API, and refuses them everywhere
   else a request carries text: the path (404), the query string (400), form fields that no form
   declares (400) and JSON bodies (422, naming each field).
+
+The widgets every room uses live here too: :class:`EmptyForm` (a button that POSTs) and
+:class:`MultiCheckboxField` (a list of checkboxes).
 """
 
 from __future__ import annotations
@@ -19,13 +22,15 @@ from typing import Any, TypeVar
 
 from flask import Response, flash, g, has_request_context, jsonify, request
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from werkzeug.exceptions import BadRequest, NotFound
-from wtforms import Field, StringField, TextAreaField
+from wtforms import Field, SelectMultipleField, StringField, SubmitField, TextAreaField
 from wtforms.fields.core import UnboundField
 from wtforms.form import BaseForm as AnyForm
 from wtforms.meta import DefaultMeta
 from wtforms.validators import StopValidation
+from wtforms.widgets import CheckboxInput, ListWidget
 
 # C0 controls but tab, LF and CR; DEL; C1 controls; lone surrogates (only JSON escapes can make them).
 _CONTROL = "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff"
@@ -79,6 +84,19 @@ class BaseForm(FlaskForm):
             for name, value in vars(cls).items()
             if isinstance(value, UnboundField) and issubclass(value.field_class, StringField)
         )
+
+
+class EmptyForm(BaseForm):
+    """A form with only the CSRF token (buttons that POST)."""
+
+    submit = SubmitField(_l("确定"))
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """A list of checkboxes."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
 
 
 def flash_errors(form: FlaskForm) -> None:

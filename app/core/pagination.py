@@ -8,10 +8,10 @@ OFFSET beyond 64 bits, and an id beyond them makes SQLite raise instead of findi
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from flask import current_app, request
-from flask_sqlalchemy.pagination import Pagination
+from flask_sqlalchemy.pagination import Pagination, SelectPagination
 from sqlalchemy import Select
 from werkzeug.routing import IntegerConverter
 
@@ -68,6 +68,26 @@ def paginate(query: Select, per_page: int | None = None, page: int | None = None
 
     return make(page) if page is not None else clamped(make, page_arg())
 
+
+
+class RowPagination(SelectPagination):
+    """Pagination over a multi-column select; each row goes through ``factory`` (default: the row itself)."""
+
+    def _query_items(self) -> list[Any]:
+        query = self._query_args["select"].limit(self.per_page).offset(self._query_offset)
+        factory = self._query_args.get("factory") or (lambda *row: row)
+        return [factory(*row) for row in self._query_args["session"].execute(query)]
+
+
+def paginate_rows(query: Select, number: int, per_page: int, factory: Callable | None = None) -> RowPagination:
+    """One page of a multi-column select (the rows and the count; a page past the end gives the last page)."""
+    return clamped(
+        lambda n: RowPagination(
+            select=query, session=db.session, page=n, per_page=per_page, max_per_page=MAX_PER_PAGE, error_out=False,
+            factory=factory,
+        ),
+        number,
+    )
 
 class IdConverter(IntegerConverter):
     """The ``<int:...>`` URL converter, bounded to the ids a database INTEGER holds (larger ones are 404)."""

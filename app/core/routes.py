@@ -31,7 +31,7 @@ def index():
     """Send each person to their starting page."""
     if not current_user.is_authenticated:
         return redirect(url_for("accounts.login"))
-    return redirect(url_for("learning.dashboard"))
+    return redirect(url_for("reports.home"))
 
 
 @bp.get("/healthz")

@@ -7,6 +7,7 @@ from flask import Flask, Response, request
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "media-src 'self' blob:; connect-src 'self'; font-src 'self'; object-src 'none'; "
+    "worker-src 'self'; manifest-src 'self'; "
     "base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 )
 

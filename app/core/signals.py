@@ -9,13 +9,13 @@ reports has been committed, so a listener sees the stored state.
 |---------------------|-------------|------------------------|---------------------------------------------------------|
 | module_completed    | learning    | the Module             | user_id, course_id                                      |
 | assignment_changed  | learning    | the Assignment         | (none)                                                  |
-| attempt_scored      | assessments | the Attempt            | user_id, quiz_id, course_id, passed, percent            |
+| attempt_scored      | assessments | the Attempt            | user_id, quiz_id, course_id, passed, percent, regraded  |
 | submission_graded   | roleplay    | the Submission         | user_id, card_id, course_id, passed                     |
 | content_loaded      | content     | the SyncReport         | (none; ``report.changed`` says whether anything changed)|
 | sessions_ended      | accounts    | the User               | (none; password changed, deactivated or roles changed)  |
 
 Listeners: completion (module_completed, attempt_scored, submission_graded, content_loaded), the API
-(sessions_ended revokes tokens). The enrolment rows are kept by completion's flush listener, not by a
+(sessions_ended revokes tokens). The enrolment rows are kept by learning's flush listener, not by a
 signal.
 """
 
@@ -25,7 +25,9 @@ from blinker import signal
 
 module_completed = signal("module-completed", doc="A trainee marked a module read (learning).")
 assignment_changed = signal("assignment-changed", doc="A course assignment was made, changed or removed (learning).")
-attempt_scored = signal("attempt-scored", doc="A quiz attempt was scored and stored (assessments).")
+attempt_scored = signal(
+    "attempt-scored", doc="A quiz attempt was scored and stored, or regraded (``regraded=True``) (assessments)."
+)
 submission_graded = signal("submission-graded", doc="A role-play submission got a final grade (roleplay).")
 content_loaded = signal("content-loaded", doc="Courses and quizzes were loaded from the files (content).")
 sessions_ended = signal("sessions-ended", doc="A user's sessions ended everywhere (accounts).")

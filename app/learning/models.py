@@ -1,11 +1,11 @@
-"""Learning models: courses and modules (from content), assignments, progress."""
+"""Learning models: courses and modules (from content), assignments, the enrolments they derive, progress."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.time import utcnow
@@ -75,6 +75,21 @@ class Assignment(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     course: Mapped[Course] = relationship(lazy="joined")
+
+
+class Enrolment(db.Model):
+    """Who must complete which live course, with the earliest due date: derived from assignments.
+
+    Rows are never written by hand: ``app.learning.enrolments`` rebuilds a person's rows from the
+    assignments (to them, their cohorts and their department) whenever the unit of work changes
+    an assignment, a cohort membership, a person's department or a course's archived flag.
+    """
+
+    __tablename__ = "enrolments"
+    __table_args__ = (Index("ix_enrolments_course_user", "course_id", "user_id"),)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"), primary_key=True)
+    due_date: Mapped[date | None]
 
 
 class ModuleProgress(db.Model):

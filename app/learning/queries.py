@@ -2,90 +2,36 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date
+from sqlalchemy import Select, func, select
 
-from sqlalchemy import Select, and_, func, or_, select
-
-from app.accounts.models import CohortMember, User
+from app.accounts.models import STAFF_ROLES, Cohort, CohortMember, Department, User
 from app.extensions import db
-from app.learning.models import Assignment, Course, Module, ModuleProgress
-
-STAFF_ROLES = ("instructor", "hr", "admin")
-
-
-@dataclass
-class CourseProgress:
-    """A course with one user's reading progress."""
-
-    course: Course
-    total: int
-    done: int
-    due_date: date | None
-
-    @property
-    def percent(self) -> int:
-        """Modules read, as a whole percentage."""
-        return round(100 * self.done / self.total) if self.total else 0
-
-
-def assigned_course_ids(user_id: int, department_id: int | None) -> Select:
-    """Select the ids of courses assigned to a user directly, by cohort or by department."""
-    cohorts = select(CohortMember.cohort_id).where(CohortMember.user_id == user_id, CohortMember.role == "trainee")
-    target = or_(Assignment.user_id == user_id, Assignment.cohort_id.in_(cohorts))
-    if department_id is not None:
-        target = or_(target, Assignment.department_id == department_id)
-    return select(Assignment.course_id).where(target)
+from app.learning import enrolments
+from app.learning.models import Assignment, Course, Enrolment, Module, ModuleProgress
 
 
 def is_assigned(user: User, course: Course) -> bool:
-    """Whether the course is assigned to the user."""
-    ids = assigned_course_ids(user.id, user.department_id).where(Assignment.course_id == course.id)
+    """Whether the user is enrolled in the course (assigned to them, their cohort or their department)."""
+    ids = enrolments.course_ids(user.id).where(Enrolment.course_id == course.id)
     return db.session.scalar(select(func.count()).select_from(ids.subquery())) > 0
+
+
+def assignment_rows(course_id: int | None = None) -> Select:
+    """Select every assignment (of one course) with its course title and target's names, in course order."""
+    query = (
+        select(Assignment, Course.title, Department.name, Cohort.name, User.name, User.employee_no)
+        .join(Course, Course.id == Assignment.course_id)
+        .outerjoin(Department, Department.id == Assignment.department_id)
+        .outerjoin(Cohort, Cohort.id == Assignment.cohort_id)
+        .outerjoin(User, User.id == Assignment.user_id)
+        .order_by(Course.position, Assignment.id)
+    )
+    return query.where(Assignment.course_id == course_id) if course_id else query
 
 
 def can_view_course(user: User, course: Course) -> bool:
     """Staff may preview every course; trainees read the courses assigned to them."""
     return user.has_role(*STAFF_ROLES) or is_assigned(user, course)
-
-
-def dashboard(user: User) -> list[CourseProgress]:
-    """The user's assigned courses with progress and earliest due date (three queries)."""
-    cohorts = select(CohortMember.cohort_id).where(CohortMember.user_id == user.id, CohortMember.role == "trainee")
-    target = or_(Assignment.user_id == user.id, Assignment.cohort_id.in_(cohorts))
-    if user.department_id is not None:
-        target = or_(target, Assignment.department_id == user.department_id)
-    rows = db.session.execute(
-        select(Course, func.min(Assignment.due_date))
-        .join(Assignment, Assignment.course_id == Course.id)
-        .where(target, Course.archived.is_(False))
-        .group_by(Course.id)
-        .order_by(Course.position, Course.id)
-    ).all()
-    if not rows:
-        return []
-    ids = [course.id for course, _ in rows]
-    totals = dict(
-        db.session.execute(
-            select(Module.course_id, func.count())
-            .where(Module.course_id.in_(ids), Module.archived.is_(False))
-            .group_by(Module.course_id)
-        ).all()
-    )
-    done = completed_counts(user.id, ids)
-    return [CourseProgress(course, totals.get(course.id, 0), done.get(course.id, 0), due) for course, due in rows]
-
-
-def completed_counts(user_id: int, course_ids: list[int]) -> dict[int, int]:
-    """Modules read per course for one user."""
-    return dict(
-        db.session.execute(
-            select(Module.course_id, func.count())
-            .join(ModuleProgress, and_(ModuleProgress.module_id == Module.id, ModuleProgress.user_id == user_id))
-            .where(Module.course_id.in_(course_ids), Module.archived.is_(False))
-            .group_by(Module.course_id)
-        ).all()
-    )
 
 
 def completed_module_ids(user_id: int, course_id: int) -> set[int]:

@@ -1,19 +1,25 @@
-"""Trainee dashboard, course and module pages; cohort pages for admins and instructors."""
+"""Course and module pages (the trainee's home is reports.home); cohort progress for instructors; a cohort's courses for admins.
+
+The admin's cohort page belongs to accounts (its members); learning adds the cohort's courses to it as
+a panel (``app.accounts.panels``) and keeps the writes behind it: assign a course, remove an assignment.
+"""
 
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from markupsafe import Markup
 from sqlalchemy import select
 
-from app.accounts.forms import EmptyForm, MemberForm
-from app.accounts.models import Cohort, CohortMember
+from app.accounts.models import STAFF_ROLES, Cohort
+from app.accounts.panels import register_cohort_panel
 from app.core.decorators import role_required
-from app.core.forms import flash_errors
+from app.core.forms import EmptyForm, flash_errors
+from app.core.offline import offline_readable
 from app.extensions import db
 from app.learning import queries, services
-from app.learning.forms import AssignForm
+from app.learning.forms import CohortAssignForm
 from app.learning.models import Assignment, Course, GlossaryTerm, Module
 
 bp = Blueprint("learning", __name__)
@@ -28,34 +34,19 @@ def _course_or_404(slug: str) -> Course:
     return course
 
 
-@bp.get("/dashboard")
-@login_required
-def dashboard():
-    """Assigned courses with progress; links for staff roles."""
-    rows = queries.dashboard(current_user) if current_user.has_role("trainee") else []
-    taught = []
-    if current_user.has_role("instructor"):
-        taught = db.session.scalars(
-            select(Cohort)
-            .join(CohortMember, CohortMember.cohort_id == Cohort.id)
-            .where(CohortMember.user_id == current_user.id, CohortMember.role == "instructor")
-            .order_by(Cohort.name)
-        ).all()
-    return render_template("learning/dashboard.html", rows=rows, taught=taught)
-
-
 @bp.get("/courses")
 @login_required
 def catalogue():
     """Every course for staff; assigned courses for trainees."""
-    if current_user.has_role(*queries.STAFF_ROLES):
+    if current_user.has_role(*STAFF_ROLES):
         courses = db.session.scalars(select(Course).where(Course.archived.is_(False)).order_by(Course.position)).all()
         return render_template("learning/catalogue.html", courses=courses)
-    return redirect(url_for("learning.dashboard"))
+    return redirect(url_for("reports.home"))  # the home page (a read over several rooms) lives in reports
 
 
 @bp.get("/courses/<slug>")
 @login_required
+@offline_readable
 def course(slug: str):
     """A course: introduction and its modules with status and minutes."""
     course = _course_or_404(slug)
@@ -67,6 +58,7 @@ def course(slug: str):
 
 @bp.get("/courses/<slug>/<module_slug>")
 @login_required
+@offline_readable
 def module(slug: str, module_slug: str):
     """A module page: objectives, content, previous/next, mark as complete."""
     course = _course_or_404(slug)
@@ -90,6 +82,7 @@ def module(slug: str, module_slug: str):
 
 @bp.get("/glossary")
 @login_required
+@offline_readable
 def glossary():
     """The terms the courses use, one anchor per term (modules link to /glossary#<slug>)."""
     terms = db.session.scalars(select(GlossaryTerm).order_by(GlossaryTerm.position, GlossaryTerm.id)).all()
@@ -130,28 +123,16 @@ def cohort_progress(cohort_id: int):
     )
 
 
-@bp.get("/admin/cohorts/<int:cohort_id>")
-@role_required("admin")
-def cohort_detail(cohort_id: int):
-    """A cohort's members and assigned courses, with forms to change them."""
-    cohort = db.get_or_404(Cohort, cohort_id)
-    members = db.session.scalars(
-        select(CohortMember).where(CohortMember.cohort_id == cohort.id).order_by(CohortMember.role, CohortMember.id)
-    ).all()
+@register_cohort_panel
+def cohort_courses(cohort: Cohort) -> Markup:
+    """The admin's cohort page's courses: what is assigned to the cohort, and the form to assign one more."""
     assignments = db.session.scalars(
         select(Assignment).where(Assignment.cohort_id == cohort.id).order_by(Assignment.id)
     ).all()
-    form = AssignForm()
+    form = CohortAssignForm()
     form.course_id.choices = _course_choices()
-    return render_template(
-        "admin/cohort_detail.html",
-        cohort=cohort,
-        members=members,
-        assignments=assignments,
-        assign_form=form,
-        member_form=MemberForm(),
-        action_form=EmptyForm(),
-    )
+    html = render_template("learning/_cohort_courses.html", cohort=cohort, assignments=assignments, assign_form=form)
+    return Markup(html)  # noqa: S704  (an autoescaped template's output: already safe HTML)
 
 
 def _course_choices() -> list[tuple[int, str]]:
@@ -166,7 +147,7 @@ def _course_choices() -> list[tuple[int, str]]:
 def cohort_assign(cohort_id: int):
     """Enrol a cohort in a course."""
     cohort = db.get_or_404(Cohort, cohort_id)
-    form = AssignForm()
+    form = CohortAssignForm()
     form.course_id.choices = _course_choices()
     if form.validate_on_submit():
         course = db.get_or_404(Course, form.course_id.data)
@@ -174,7 +155,7 @@ def cohort_assign(cohort_id: int):
         flash(_("已将「%(course)s」分配给 %(cohort)s。", course=course.title, cohort=cohort.name), "success")
     else:
         flash_errors(form)
-    return redirect(url_for("learning.cohort_detail", cohort_id=cohort.id))
+    return redirect(url_for("admin.cohort_detail", cohort_id=cohort.id))
 
 
 @bp.post("/admin/assignments/<int:assignment_id>/delete")
@@ -187,5 +168,5 @@ def assignment_delete(assignment_id: int):
         services.unassign(assignment)
         flash(_("已取消分配。"), "success")
     if cohort_id:
-        return redirect(url_for("learning.cohort_detail", cohort_id=cohort_id))
+        return redirect(url_for("admin.cohort_detail", cohort_id=cohort_id))
     return redirect(url_for("admin.cohorts"))

@@ -6,7 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from app.accounts.forms import EmptyForm
+from app.core.forms import EmptyForm
 from app.core.pagination import paginate
 from app.core.routes import safe_next
 from app.extensions import db

@@ -9,9 +9,10 @@ Every function runs a fixed number of SQL queries whatever the number of trainee
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, fields, replace
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -20,16 +21,29 @@ from sqlalchemy import Select, and_, case, func, literal, or_, select
 from sqlalchemy.orm import selectinload
 
 from app.accounts.models import CohortMember, Department, User, UserRole
+from app.assessments.enums import AttemptStatus
 from app.assessments.models import Attempt
-from app.completion.enrolments import enrolments
+from app.completion.enums import CompletionStatus, ItemKind, ItemState
 from app.completion.models import Certificate, CourseCompletion, Waiver
 from app.completion.rules import SATISFIED, Checklist, Requirement, evaluate, requirements
-from app.core.pagination import MAX_INT, clamped, parse_int
+from app.core.pagination import MAX_INT, parse_int
 from app.extensions import db
+from app.learning.enrolments import enrolments
 from app.learning.models import Course
+from app.roleplay.enums import SubmissionStatus
 from app.roleplay.models import Submission
 
-STATUSES = ("not_started", "in_progress", "complete", "overdue")
+
+class ReportStatus(StrEnum):
+    """The report's status filter and export word: a completion status, or overdue (past due, not complete)."""
+
+    NOT_STARTED = CompletionStatus.NOT_STARTED.value
+    IN_PROGRESS = CompletionStatus.IN_PROGRESS.value
+    COMPLETE = CompletionStatus.COMPLETE.value
+    OVERDUE = "overdue"
+
+
+STATUSES = tuple(ReportStatus)
 BATCH = 1000
 
 
@@ -45,7 +59,7 @@ class Filters:
     department_id: int | None = None
     cohort_id: int | None = None
     course_id: int | None = None
-    status: str | None = None
+    status: ReportStatus | None = None
     due_before: date | None = None
     q: str = ""
 
@@ -65,7 +79,7 @@ class Filters:
             department_id=number("department"),
             cohort_id=number("cohort"),
             course_id=number("course"),
-            status=status if status in STATUSES else None,
+            status=ReportStatus(status) if status in STATUSES else None,
             due_before=due_before,
             q=str(args.get("q") or "").strip()[:64],
         )
@@ -88,7 +102,7 @@ def taught_trainees(instructor_id: int) -> Select:
     return select(CohortMember.user_id).where(CohortMember.role == "trainee", CohortMember.cohort_id.in_(cohorts))
 
 
-status_expr = func.coalesce(CourseCompletion.status, literal("not_started"))
+status_expr = func.coalesce(CourseCompletion.status, literal(CompletionStatus.NOT_STARTED.value))
 
 
 def _select(e: Any, filters: Filters, scope: Select | None, columns: list[Any]) -> Select:
@@ -122,8 +136,8 @@ def _select(e: Any, filters: Filters, scope: Select | None, columns: list[Any]) 
         query = query.where(User.id.in_(members))
     if filters.course_id:
         query = query.where(e.c.course_id == filters.course_id)
-    if filters.status == "overdue":
-        query = query.where(e.c.due_date < today(), status_expr != "complete")
+    if filters.status == ReportStatus.OVERDUE:
+        query = query.where(e.c.due_date < today(), status_expr != CompletionStatus.COMPLETE)
     elif filters.status:
         query = query.where(status_expr == filters.status)
     if filters.due_before:
@@ -156,15 +170,27 @@ class ReportRow:
     @property
     def overdue(self) -> bool:
         """Past its due date and not complete."""
-        return self.status != "complete" and self.due_date is not None and self.due_date < today()
+        return self.status != CompletionStatus.COMPLETE and self.due_date is not None and self.due_date < today()
 
 
-def _row_columns(e: Any) -> list[Any]:
-    return [
-        User.id, User.employee_no, User.name, User.username, Department.name, Course.id, Course.title,
-        e.c.due_date, status_expr, CourseCompletion.completed_at, CourseCompletion.done, CourseCompletion.total,
-        CourseCompletion.items,
-    ]
+def _row_columns(due_date: Any) -> list[Any]:
+    """The selected columns of a ReportRow, labelled with its fields (``due_date``: the enrolments' column)."""
+    columns = {
+        "user_id": User.id, "employee_no": User.employee_no, "name": User.name, "username": User.username,
+        "department": Department.name, "course_id": Course.id, "course_title": Course.title, "due_date": due_date,
+        "status": status_expr, "completed_at": CourseCompletion.completed_at, "done": CourseCompletion.done,
+        "total": CourseCompletion.total, "items": CourseCompletion.items,
+    }
+    assert list(columns) == ROW_FIELDS, "the report query and ReportRow must name the same fields"
+    return [column.label(name) for name, column in columns.items()]
+
+
+ROW_FIELDS = [f.name for f in fields(ReportRow)]
+
+
+def _report_row(row: Any) -> ReportRow:
+    """A selected row as a ReportRow, by field name."""
+    return ReportRow(**row._mapping)
 
 
 REPORT_ORDER = (Department.name, User.name, User.id, Course.position, Course.id)
@@ -173,7 +199,7 @@ REPORT_ORDER = (Department.name, User.name, User.id, Course.position, Course.id)
 def rows_query(filters: Filters, scope: Select | None = None) -> Select:
     """The filtered enrolments in report order (department, name, course)."""
     e = enrolments()
-    return _select(e, filters, scope, _row_columns(e)).order_by(*REPORT_ORDER)
+    return _select(e, filters, scope, _row_columns(e.c.due_date)).order_by(*REPORT_ORDER)
 
 
 def _keys(e: Any, filters: Filters, scope: Select | None) -> Select:
@@ -184,11 +210,7 @@ def _keys(e: Any, filters: Filters, scope: Select | None) -> Select:
 def _rows_for(keys: Any) -> Select:
     """The report columns of a few enrolment keys: sort and cut the narrow keys first, then widen only those."""
     return (
-        select(
-            User.id, User.employee_no, User.name, User.username, Department.name, Course.id, Course.title,
-            keys.c.due_date, status_expr, CourseCompletion.completed_at, CourseCompletion.done,
-            CourseCompletion.total, CourseCompletion.items,
-        )
+        select(*_row_columns(keys.c.due_date))
         .select_from(keys)
         .join(User, User.id == keys.c.user_id)
         .join(Course, Course.id == keys.c.course_id)
@@ -206,27 +228,7 @@ class KeyedPagination(SelectPagination):
     def _query_items(self) -> list[ReportRow]:
         keys = self._query_args["select"].order_by(*REPORT_ORDER).limit(self.per_page).offset(self._query_offset)
         rows = db.session.execute(_rows_for(keys.subquery("page_keys")).order_by(*REPORT_ORDER))
-        return [ReportRow(*row) for row in rows]
-
-
-class RowPagination(SelectPagination):
-    """Pagination over a multi-column select; each row goes through ``factory`` (default: the row itself)."""
-
-    def _query_items(self) -> list[Any]:
-        query = self._query_args["select"].limit(self.per_page).offset(self._query_offset)
-        factory = self._query_args.get("factory") or (lambda *row: row)
-        return [factory(*row) for row in self._query_args["session"].execute(query)]
-
-
-def paginate_rows(query: Select, number: int, per_page: int, factory: Callable | None = None) -> RowPagination:
-    """One page of a multi-column select (the rows and the count; a page past the end gives the last page)."""
-    return clamped(
-        lambda n: RowPagination(
-            select=query, session=db.session, page=n, per_page=per_page, max_per_page=100, error_out=False,
-            factory=factory,
-        ),
-        number,
-    )
+        return [_report_row(row) for row in rows]
 
 
 def page(
@@ -247,7 +249,7 @@ def iter_rows(filters: Filters, scope: Select | None = None) -> Iterator[ReportR
     """Every filtered enrolment, streamed from one query in batches (constant memory)."""
     result = db.session.execute(rows_query(filters, scope).execution_options(yield_per=BATCH))
     for row in result:
-        yield ReportRow(*row)
+        yield _report_row(row)
 
 
 @dataclass
@@ -281,8 +283,8 @@ def summary(filters: Filters, scope: Select | None = None) -> Summary:
     the overdue count keeps every filter but the status, like the overdue list.
     """
     e = enrolments()
-    late = and_(e.c.due_date < today(), status_expr != "complete")
-    counts = [func.count()] + [func.sum(case((status_expr == s, 1), else_=0)) for s in STATUSES[:3]]
+    late = and_(e.c.due_date < today(), status_expr != CompletionStatus.COMPLETE)
+    counts = [func.count()] + [func.sum(case((status_expr == s, 1), else_=0)) for s in CompletionStatus]
     counts.append(func.sum(case((late, 1), else_=0)))
     groups = [Department.name, Course.position, Course.id, Course.title]
     query = _select(e, replace(filters, status=None), scope, groups + counts).group_by(*groups).order_by(*groups[:3])
@@ -292,8 +294,8 @@ def summary(filters: Filters, scope: Select | None = None) -> Summary:
     for department, position, course_id, title, everyone, *by_status, overdue_here in db.session.execute(query):
         per_status = dict(zip(STATUSES, [*map(int, by_status), int(overdue_here)], strict=True))
         matching = per_status[filters.status] if filters.status else int(everyone)
-        complete = per_status["complete"] if filters.status in (None, "complete") else 0
-        overdue_count += per_status["overdue"]
+        complete = per_status[ReportStatus.COMPLETE] if filters.status in (None, ReportStatus.COMPLETE) else 0
+        overdue_count += per_status[ReportStatus.OVERDUE]
         for rates, key, label in ((departments, department, department), (courses, (position, course_id), title)):
             row = rates.setdefault(key, RateRow(label or "", 0, 0))
             row.total += matching
@@ -308,10 +310,10 @@ def summary(filters: Filters, scope: Select | None = None) -> Summary:
 def overdue(filters: Filters, scope: Select | None = None, limit: int = 10) -> list[ReportRow]:
     """The longest-overdue enrolments (one query; ``summary`` counts them all)."""
     e = enrolments()
-    keys = _keys(e, replace(filters, status="overdue"), scope).order_by(e.c.due_date, User.name, User.id)
+    keys = _keys(e, replace(filters, status=ReportStatus.OVERDUE), scope).order_by(e.c.due_date, User.name, User.id)
     late = keys.limit(limit).subquery("late")
     rows = db.session.execute(_rows_for(late).order_by(late.c.due_date, User.name, User.id))
-    return [ReportRow(*row) for row in rows]
+    return [_report_row(row) for row in rows]
 
 
 @dataclass
@@ -325,7 +327,7 @@ class Catalogue:
         """The row's stored checklist, or every requirement still to do when not started."""
         if row.items is not None:
             return row.items
-        return [{"kind": r.kind, "slug": r.slug, "state": "todo"} for r in self.reqs.get(row.course_id, [])]
+        return [{"kind": r.kind, "slug": r.slug, "state": ItemState.TODO} for r in self.reqs.get(row.course_id, [])]
 
     def title(self, course_id: int, item: dict[str, Any]) -> str:
         """The title of a checklist item (its slug when it is no longer in the content)."""
@@ -344,19 +346,19 @@ class Catalogue:
         """Titles of the items neither done nor waived."""
         return [self.title(row.course_id, i) for i in self.items(row) if i["state"] not in SATISFIED]
 
-    def scores(self, row: ReportRow, kind: str) -> list[str]:
+    def scores(self, row: ReportRow, kind: ItemKind) -> list[str]:
         """Best results per quiz (``标题 85%``) or role-play (``标题 12/16``); pending grading is said so."""
         out = []
         for item in self.items(row):
             if item["kind"] != kind:
                 continue
             title = self.title(row.course_id, item)
-            if item["state"] == "pending":
+            if item["state"] == ItemState.PENDING:
                 out.append(str(_l("%(title)s 待评分", title=title)))
             elif item.get("score") is not None:
                 value = f"{item['score']}/{item['max']}" if item.get("max") else f"{item['score']}%"
                 out.append(f"{title} {value}")
-            elif item["state"] == "waived":
+            elif item["state"] == ItemState.WAIVED:
                 out.append(str(_l("%(title)s 已豁免", title=title)))
         return out
 
@@ -420,7 +422,7 @@ def transcript(user: User) -> Transcript:
     records = [
         CourseRecord(
             c, due.get(c.id), checklists[c.id],
-            rows[c.id].completed_at if c.id in rows and checklists[c.id].status == "complete" else None,
+            rows[c.id].completed_at if c.id in rows and checklists[c.id].status == CompletionStatus.COMPLETE else None,
             certificates.get(c.id),
         )
         for c in courses
@@ -428,7 +430,7 @@ def transcript(user: User) -> Transcript:
     attempts = db.session.scalars(
         select(Attempt)
         .options(selectinload(Attempt.version))
-        .where(Attempt.user_id == user.id, Attempt.status == "submitted")
+        .where(Attempt.user_id == user.id, Attempt.status == AttemptStatus.SUBMITTED)
         .order_by(Attempt.submitted_at.desc(), Attempt.id.desc())
     ).all()
     submissions = db.session.scalars(
@@ -437,7 +439,7 @@ def transcript(user: User) -> Transcript:
             selectinload(Submission.card), selectinload(Submission.rubric_version),
             selectinload(Submission.scores), selectinload(Submission.grader),
         )
-        .where(Submission.trainee_id == user.id, Submission.status == "graded")
+        .where(Submission.trainee_id == user.id, Submission.status == SubmissionStatus.GRADED)
         .order_by(Submission.graded_at.desc(), Submission.id.desc())
     ).all()
     waivers = db.session.execute(

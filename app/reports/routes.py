@@ -19,8 +19,8 @@ from flask_login import current_user, login_required
 from sqlalchemy import Row, Select, func, select
 
 from app.accounts.models import Cohort, CohortMember, Department, User
+from app.completion.codes import normalise_code
 from app.completion.models import Certificate
-from app.completion.services import normalise_code
 from app.core.decorators import role_required
 from app.core.pagination import page_arg
 from app.core.time import utcnow
@@ -31,10 +31,10 @@ from app.reports.certificates import certificate_pdf
 bp = Blueprint("reports", __name__)
 
 STATUS_LABELS = {
-    "not_started": _l("未开始"),
-    "in_progress": _l("进行中"),
-    "complete": _l("已完成"),
-    "overdue": _l("已逾期"),
+    queries.ReportStatus.NOT_STARTED: _l("未开始"),
+    queries.ReportStatus.IN_PROGRESS: _l("进行中"),
+    queries.ReportStatus.COMPLETE: _l("已完成"),
+    queries.ReportStatus.OVERDUE: _l("已逾期"),
 }
 
 

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Select, func, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import aliased, joinedload
 
-from app.accounts.models import Cohort, CohortMember, User
+from app.accounts.models import STAFF_ROLES, Cohort, CohortMember, User
 from app.extensions import db
+from app.learning import enrolments
 from app.learning.models import Course
-from app.learning.queries import STAFF_ROLES, assigned_course_ids
 from app.notifications.queries import unread_count
 from app.roleplay.models import (
     DIFFICULTIES,
@@ -34,7 +36,7 @@ def can_view_card(user: User, card: RoleplayCard) -> bool:
     """Staff see every card; trainees the cards of courses assigned to them."""
     if user.has_role(*STAFF_ROLES):
         return True
-    assigned = assigned_course_ids(user.id, user.department_id)
+    assigned = enrolments.course_ids(user.id)
     return bool(
         db.session.scalar(
             select(func.count()).select_from(Course).where(Course.id == card.course_id, Course.id.in_(assigned))
@@ -51,7 +53,7 @@ def library(user: User, course_id: int | None = None, difficulty: str | None = N
         .order_by(Course.position, RoleplayCard.title, RoleplayCard.id)
     )
     if not user.has_role(*STAFF_ROLES):
-        query = query.where(RoleplayCard.course_id.in_(assigned_course_ids(user.id, user.department_id)))
+        query = query.where(RoleplayCard.course_id.in_(enrolments.course_ids(user.id)))
     if course_id:
         query = query.where(RoleplayCard.course_id == course_id)
     if difficulty in DIFFICULTIES:
@@ -64,7 +66,7 @@ def library_courses(user: User) -> list[Course]:
     cards = select(RoleplayCard.course_id).where(RoleplayCard.archived.is_(False))
     query = select(Course).where(Course.id.in_(cards), Course.archived.is_(False)).order_by(Course.position)
     if not user.has_role(*STAFF_ROLES):
-        query = query.where(Course.id.in_(assigned_course_ids(user.id, user.department_id)))
+        query = query.where(Course.id.in_(enrolments.course_ids(user.id)))
     return list(db.session.scalars(query))
 
 
@@ -75,8 +77,26 @@ def courses_by_id(ids: set[int]) -> dict[int, Course]:
     return {c.id: c for c in db.session.scalars(select(Course).where(Course.id.in_(ids)))}
 
 
-def latest_by_card(user_id: int, card_ids: list[int]) -> dict[int, Submission]:
-    """The user's latest submission per card (one query)."""
+@dataclass
+class CardState:
+    """The user's own state on a card: their latest attempt, and whether any graded attempt passed."""
+
+    latest: Submission
+    passed: bool
+
+    @property
+    def state(self) -> str:
+        """passed | waiting | returned | draft | failed (a card without attempts has no CardState: not started)."""
+        if self.passed:
+            return "passed"
+        status = self.latest.status
+        if status in WAITING:
+            return "waiting"
+        return "failed" if status == "graded" else status
+
+
+def card_states(user_id: int, card_ids: list[int]) -> dict[int, CardState]:
+    """The user's state per card that they have started (one query)."""
     if not card_ids:
         return {}
     latest = (
@@ -84,8 +104,26 @@ def latest_by_card(user_id: int, card_ids: list[int]) -> dict[int, Submission]:
         .where(Submission.trainee_id == user_id, Submission.card_id.in_(card_ids))
         .group_by(Submission.card_id)
     )
-    rows = db.session.scalars(select(Submission).where(Submission.id.in_(latest)))
-    return {s.card_id: s for s in rows}
+    earlier = aliased(Submission)
+    passed = (
+        select(func.count())
+        .select_from(earlier)
+        .where(
+            earlier.trainee_id == user_id,
+            earlier.card_id == Submission.card_id,
+            earlier.status == "graded",
+            earlier.passed.is_(True),
+        )
+        .correlate(Submission)
+        .scalar_subquery()
+    )
+    rows = db.session.execute(select(Submission, passed).where(Submission.id.in_(latest)))
+    return {s.card_id: CardState(s, bool(n)) for s, n in rows}
+
+
+def required_slugs(courses: Iterable[Course]) -> set[str]:
+    """Slugs of the cards that the courses' completion rules require (``completion: roleplays:`` in course.md)."""
+    return {slug for course in courses for slug in (course.completion or {}).get("roleplays", [])}
 
 
 def latest_submission(user_id: int, card_id: int) -> Submission | None:

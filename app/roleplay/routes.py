@@ -51,17 +51,19 @@ def library():
     course_id = id_arg("course")
     difficulty = request.args.get("difficulty") if request.args.get("difficulty") in DIFFICULTIES else None
     page = paginate(queries.library(current_user, course_id, difficulty))
-    latest = {}
+    mine = {}
     if current_user.has_role("trainee"):
-        latest = queries.latest_by_card(current_user.id, [card.id for card in page.items])
+        mine = queries.card_states(current_user.id, [card.id for card in page.items])
+    courses = queries.courses_by_id({card.course_id for card in page.items})
     return render_template(
         "roleplay/library.html",
         page=page,
-        courses=queries.courses_by_id({card.course_id for card in page.items}),
+        courses=courses,
+        required=queries.required_slugs(courses.values()),
         filter_courses=queries.library_courses(current_user),
         course_id=course_id,
         difficulty=difficulty,
-        latest=latest,
+        mine=mine,
     )
 
 
@@ -76,6 +78,7 @@ def _render_card(card: RoleplayCard, form: ResponseForm | None = None, status: i
             form = ResponseForm(response=latest.response_text if latest and latest.editable else "")
         context.update(
             latest=latest,
+            actions=services.allowed_actions(latest, current_user),
             form=form,
             self_form=RubricForm(),
             self_scores=queries.self_scores(current_user.id, card.id),
@@ -256,6 +259,8 @@ def _render_grading(
         total=scoring.total(definition, levels),
         max_points=item.rubric_version.max_points,
         pass_mark=scoring.pass_mark(item.rubric_version.max_points, item.card.pass_percent),
+        verdict=scoring.verdict(definition, levels, item.rubric_version.max_points, item.card.pass_percent),
+        actions=services.allowed_actions(item, current_user),
         findings=assistant.by_rule(detections),
         segments=assistant.segments(item.response_text, detections),
         events=queries.events(item.id),

@@ -35,6 +35,13 @@ def passed(points: int, maximum: int, pass_percent: int) -> bool:
     return points * 100 >= maximum * pass_percent
 
 
+def verdict(definition: dict[str, Any], levels: dict[str, int], maximum: int, pass_percent: int) -> str:
+    """``incomplete`` until every criterion has a level, then ``passed`` or ``failed`` (as ``passed`` decides)."""
+    if len(levels) < len(criteria(definition)):
+        return "incomplete"
+    return "passed" if passed(total(definition, levels), maximum, pass_percent) else "failed"
+
+
 def parse_levels(definition: dict[str, Any], raw: dict[str, Any]) -> tuple[dict[str, int], list[str]]:
     """Read chosen level indexes per criterion key; return them and the keys with bad values."""
     levels: dict[str, int] = {}

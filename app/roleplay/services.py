@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import IO, Any
 
 from flask import url_for
@@ -41,6 +42,7 @@ TRANSITIONS: dict[tuple[str, str], str] = {
     ("resubmitted", "return"): "returned",
 }
 GRADER_ACTIONS = {"save": "save-grading", "grade": "grade", "return": "return"}
+TRAINEE_ACTIONS = ("save", "submit")  # on the trainee's open attempt ("submit" hands in or resubmits)
 MAX_RESPONSE = 20000
 MAX_COMMENT = 2000
 MAX_OVERALL = 5000
@@ -67,12 +69,39 @@ class ConflictError(Conflict, RoleplayError):
         self.event = event
 
 
+log = logging.getLogger(__name__)
+
+
 def next_status(status: str, action: str) -> str:
     """The status after an action, or TransitionError when the table refuses it."""
     try:
         return TRANSITIONS[(status, action)]
     except KeyError:
         raise TransitionError(_l("当前状态下不能执行此操作。")) from None
+
+
+def _grader_refusal(submission: Submission, action: str) -> TransitionError | None:
+    """Why the submission's state refuses a grader's action now (None: allowed) — the one rule for pages and writes."""
+    if action == "return" and submission.live:
+        return TransitionError(_l("现场演练不能退回修改，请直接评分。"))
+    if (submission.status, GRADER_ACTIONS[action]) not in TRANSITIONS:
+        return TransitionError(_l("当前状态下不能执行此操作。"))
+    return None
+
+
+def allowed_actions(submission: Submission | None, user: User) -> tuple[str, ...]:
+    """The actions ``user`` may take on ``submission`` now, in button order — what a page offers, by the rules the writes apply.
+
+    The trainee, on their latest work on a card (None: nothing yet): ``save`` and ``submit`` unless it
+    waits for a grader (a graded attempt is followed by a new one). A grader of the submission:
+    ``save``, ``grade`` and ``return`` as the transition table (and the no-return rule of live
+    role-plays) allow. Anyone else: nothing.
+    """
+    if submission is None or submission.trainee_id == user.id:
+        return () if submission is not None and submission.waiting else TRAINEE_ACTIONS
+    if not queries.can_grade(user, submission):
+        return ()
+    return tuple(action for action in GRADER_ACTIONS if _grader_refusal(submission, action) is None)
 
 
 def _event(submission: Submission, actor: User | None, action: str, before: str | None, details: dict) -> None:
@@ -245,8 +274,9 @@ def save_grading(
         raise RoleplayError(_l("未知的操作。"))
     if expected_version != submission.version_id:
         raise ConflictError(submission, queries.last_event(submission.id))
-    if action == "return" and submission.live:
-        raise TransitionError(_l("现场演练不能退回修改，请直接评分。"))
+    refusal = _grader_refusal(submission, action)
+    if refusal is not None:
+        raise refusal
     before = submission.status
     after = next_status(before, GRADER_ACTIONS[action])
     version = submission.rubric_version
@@ -288,7 +318,9 @@ def save_grading(
     _event(submission, grader, event, before, details)
     if event != "grading-saved":
         audit.record(f"roleplay.{event}", submission, {"trainee_id": submission.trainee_id, "card": submission.card.slug, "total": points, "passed": submission.passed})
+    ids = {"submission_id": submission.id, "grader_id": grader.id, "action": action}
     db.session.commit()
+    log.info("grading saved", extra=ids)
     if action == "grade":
         submission_graded.send(
             submission,

@@ -15,6 +15,29 @@
   const total = items.length;
 
   const fill = (template, values) => template.replace(/\{(\w+)\}/g, (_, key) => String(values[key]));
+
+  // Timed attempts: count down from the seconds the server said were left (not the device's clock);
+  // at zero, reload: the server submits the attempt with what was saved and shows the result.
+  const deadline = document.getElementById("quiz-deadline");
+  if (deadline) {
+    const countdown = document.getElementById("quiz-countdown");
+    const end = Date.now() + Number(deadline.dataset.remaining) * 1000;
+    const pad = (n) => String(n).padStart(2, "0");
+    const tick = () => {
+      const left = Math.max(0, Math.round((end - Date.now()) / 1000));
+      const hours = Math.floor(left / 3600);
+      const clock = (hours ? hours + ":" : "") + pad(Math.floor((left % 3600) / 60)) + ":" + pad(left % 60);
+      countdown.textContent = fill(deadline.dataset.template, { time: clock });
+      countdown.classList.toggle("qz-urgent", left <= 60);
+      if (left === 0) {
+        countdown.textContent = deadline.dataset.expired;
+        window.clearInterval(timer);
+        window.setTimeout(() => window.location.reload(), 6000);  // after the server's grace period
+      }
+    };
+    const timer = window.setInterval(tick, 1000);
+    tick();
+  }
   const isAnswered = (item) => item.querySelector("input:checked") !== null;
 
   function showProgress() {

@@ -144,3 +144,10 @@
   document.querySelectorAll(".rpl-response-form").forEach(setupRecorder);
   document.querySelectorAll(".rpl-grade-form").forEach(setupGrading);
 })();
+
+// A card's background is folded on a phone (the task and the answer box come first) and open on a wide screen.
+(() => {
+  if (window.matchMedia && window.matchMedia("(min-width: 992px)").matches) {
+    document.querySelectorAll("details[data-open-wide]").forEach((details) => { details.open = true; });
+  }
+})();

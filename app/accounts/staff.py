@@ -1,4 +1,4 @@
-"""HR's staff pages: import staff from CSV/XLSX (preview, then all-or-nothing) and assign courses in bulk.
+"""HR's staff import pages (under /hr): import staff from CSV/XLSX (preview, then all-or-nothing).
 
 The uploaded file waits between preview and confirmation in UPLOAD_DIR/staff-imports under a random
 name kept in the session; confirming checks it again, applies it and deletes it. One-time passwords
@@ -14,23 +14,16 @@ import secrets
 import time
 from pathlib import Path
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 
 from app.accounts import importer
-from app.accounts.forms import ROLE_LABELS
-from app.accounts.models import Cohort, Department, User
+from app.accounts.forms import ROLE_LABELS, ConfirmImportForm, ImportForm
 from app.core.decorators import role_required
 from app.core.domain import http_status
-from app.core.pagination import id_arg, page_arg, parse_ids
-from app.extensions import db
-from app.learning.models import Assignment, Course
-from app.reports import assigning, queries
-from app.reports.forms import AssignForm, BulkForm, ConfirmImportForm, ImportForm
 
-bp = Blueprint("hr", __name__, url_prefix="/hr")
+bp = Blueprint("staff", __name__, url_prefix="/hr")
 
 SESSION_KEY = "staff_import"
 KEEP_SECONDS = 24 * 3600
@@ -95,7 +88,7 @@ def staff_import_confirm():
     path = _stored_path()
     if path is None:
         flash(_("找不到待导入的文件，请重新上传。"), "warning")
-        return redirect(url_for("hr.staff_import"))
+        return redirect(url_for("staff.staff_import"))
     data = path.read_bytes()
     actor = current_user._get_current_object()  # the importer grants only the roles this user may grant
     try:
@@ -134,75 +127,3 @@ def staff_import_sample():
         "\ufeff" + SAMPLE, mimetype="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="staff-sample.csv"'},
     )
-
-
-def _assign_form() -> AssignForm:
-    form = AssignForm()
-    courses = db.session.scalars(select(Course).where(Course.archived.is_(False)).order_by(Course.position))
-    form.course_id.choices = [(c.id, c.title) for c in courses]
-    departments = db.session.scalars(select(Department).order_by(Department.name))
-    form.departments.choices = [(d.id, d.name) for d in departments]
-    form.cohorts.choices = [(c.id, c.name) for c in db.session.scalars(select(Cohort).order_by(Cohort.name))]
-    return form
-
-
-def _assignments_page(course_id: int | None):
-    query = (
-        select(Assignment, Course.title, Department.name, Cohort.name, User.name, User.employee_no)
-        .join(Course, Course.id == Assignment.course_id)
-        .outerjoin(Department, Department.id == Assignment.department_id)
-        .outerjoin(Cohort, Cohort.id == Assignment.cohort_id)
-        .outerjoin(User, User.id == Assignment.user_id)
-        .order_by(Course.position, Assignment.id)
-    )
-    if course_id:
-        query = query.where(Assignment.course_id == course_id)
-    return queries.paginate_rows(query, page_arg(), current_app.config["PER_PAGE"])
-
-
-def _by_ids(model: type, ids: list[int] | None) -> list:
-    return list(db.session.scalars(select(model).where(model.id.in_(ids)))) if ids else []
-
-
-@bp.route("/assignments", methods=["GET", "POST"])
-@role_required("hr")
-def assignments():
-    """Assign a course to departments, cohorts and people with a due date; list and change assignments."""
-    form = _assign_form()
-    if form.validate_on_submit():
-        course = db.get_or_404(Course, form.course_id.data)
-        try:
-            people = assigning.find_people(form.people.data)
-            made = assigning.assign(
-                course,
-                departments=_by_ids(Department, form.departments.data),
-                cohorts=_by_ids(Cohort, form.cohorts.data),
-                people=people, due_date=form.due_date.data, by=current_user,
-            )
-        except assigning.AssignError as error:
-            flash(str(error), "danger")
-        else:
-            flash(_("已将「%(course)s」分配给 %(n)d 个对象。", course=course.title, n=len(made)), "success")
-            return redirect(url_for("hr.assignments"))
-    course_id = id_arg("course")
-    return render_template(
-        "hr/assignments.html", form=form, bulk_form=BulkForm(), page=_assignments_page(course_id), course_id=course_id,
-    )
-
-
-@bp.post("/assignments/bulk")
-@role_required("hr")
-def assignments_bulk():
-    """Change the due date of, or remove, the ticked assignments."""
-    form = BulkForm()
-    if not form.validate_on_submit():
-        abort(400)
-    ids = parse_ids(request.form.getlist("ids"))
-    chosen = list(db.session.scalars(select(Assignment).where(Assignment.id.in_(ids)))) if ids else []
-    try:
-        count = assigning.bulk(chosen, form.action.data, form.due_date.data)
-    except assigning.AssignError as error:
-        flash(str(error), "danger")
-    else:
-        flash(_("已处理 %(n)d 项分配。", n=count), "success")
-    return redirect(url_for("hr.assignments"))

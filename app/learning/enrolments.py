@@ -1,13 +1,16 @@
-"""Enrolments: which person must complete which course, kept in the ``enrolments`` table.
+"""Enrolments: which person must complete which course — the one home of the enrolment rule.
 
 A person is enrolled in a course assigned to them, to a cohort they are a trainee of, or to their
 department — so people who join a cohort or department later are enrolled without a new assignment.
-Archived courses enrol nobody. ``resolved`` states these rules as one query; the stored rows are
-its result, refreshed by the unit of work: a flush that adds, changes or removes an assignment, a
-cohort membership, a person (or their department) or a course's archived flag marks the people
-concerned, and their rows are rebuilt just before the transaction commits (once, however many
-flushes it had), so they commit or roll back together with the change. Reports read the stored
-rows (a scan of one table instead of resolving every assignment on every request).
+Archived courses enrol nobody. ``resolved`` states these rules as one query; the stored rows of the
+``enrolments`` table are its result, refreshed by the unit of work: a flush that adds, changes or
+removes an assignment, a cohort membership, a person (or their department) or a course's archived
+flag marks the people concerned, and their rows are rebuilt just before the transaction commits
+(once, however many flushes it had), so they commit or roll back together with the change.
+
+Everybody else reads the stored rows (a scan of one table instead of resolving every assignment on
+every request): ``course_ids`` for one person's pages (learning, assessments, role-play),
+``enrolments`` for completion's reminders and the reports.
 """
 
 from __future__ import annotations
@@ -15,14 +18,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import and_, delete, event, func, insert, inspect, select, text, union_all
+from sqlalchemy import Select, and_, delete, event, func, insert, inspect, select, text, union_all
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from app.accounts.locking import lock_people
 from app.accounts.models import CohortMember, User
-from app.completion.models import Enrolment
-from app.learning.models import Assignment, Course
+from app.learning.models import Assignment, Course, Enrolment
 
 CHUNK = 1000  # people per DELETE/INSERT pair (keeps the statements' parameter lists short)
 
@@ -30,6 +32,11 @@ CHUNK = 1000  # people per DELETE/INSERT pair (keeps the statements' parameter l
 def enrolments() -> Any:
     """Subquery (user_id, course_id, due_date): every live course assigned to every person, earliest due date."""
     return select(Enrolment.user_id, Enrolment.course_id, Enrolment.due_date).subquery("enrolments")
+
+
+def course_ids(user_id: int) -> Select:
+    """Select the ids of the live courses a person is enrolled in (the stored rows)."""
+    return select(Enrolment.course_id).where(Enrolment.user_id == user_id)
 
 
 def resolved(user_ids: Iterable[int] | None = None) -> Any:
