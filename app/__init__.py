@@ -60,8 +60,8 @@ def register_blueprints(app: Flask) -> None:
     from app.api import api_bp
     from app.assessments.routes import bp as assessments_bp
     from app.completion.routes import bp as completion_bp
-    from app.core.pagination import IdConverter
     from app.core.offline import bp as offline_bp
+    from app.core.pagination import IdConverter
     from app.core.routes import bp as core_bp
     from app.learning.hr_routes import bp as assignments_bp
     from app.learning.routes import bp as learning_bp

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -155,7 +156,22 @@ def demo(size: str | None) -> None:
             click.echo(generate_size(size).summary())
         except DemoDataError as error:
             raise click.ClickException(str(error)) from error
-    click.echo("\nStart the server:  .venv/bin/flask --app wsgi run   then open http://127.0.0.1:5000")
+    host, port = server_address()
+    click.echo(f"\nStart the server:  .venv/bin/flask --app wsgi run --host {host} --port {port}")
+    click.echo(f"then open {server_url(host, port)}   (another port: PORT=8080 bash scripts/start.sh)")
+
+
+def server_address() -> tuple[str, str]:
+    """The development server's host and port: HOST and PORT (scripts/start.sh), else Flask's FLASK_RUN_*, else 127.0.0.1:5000."""
+    host = os.environ.get("HOST") or os.environ.get("FLASK_RUN_HOST") or "127.0.0.1"
+    port = os.environ.get("PORT") or os.environ.get("FLASK_RUN_PORT") or "5000"
+    return host, port
+
+
+def server_url(host: str, port: str) -> str:
+    """The address to open in a browser for a server listening on host:port (all interfaces: this machine)."""
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104  (a comparison, not a binding)
+    return f"http://[{shown}]:{port}" if ":" in shown else f"http://{shown}:{port}"
 
 
 backup_cli = AppGroup("backup", help="Back up and restore the database.")

@@ -23,6 +23,7 @@ import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
 from flask import current_app
@@ -31,11 +32,13 @@ from werkzeug.security import generate_password_hash
 
 from app.accounts.models import Cohort, CohortMember, Department, User, UserRole
 from app.assessments import pools
+from app.assessments.enums import AttemptStatus, QuizKind
 from app.assessments.models import Attempt, AttemptAnswer, Quiz
 from app.assessments.scoring import on_paper
 from app.assessments.services import make_order, score
 from app.completion import notices
 from app.completion.codes import new_code
+from app.completion.enums import CompletionStatus, ItemKind, ItemState
 from app.completion.models import Certificate, CourseCompletion, Waiver
 from app.completion.rules import SATISFIED, Item, Requirement, requirements, status_of
 from app.core.time import utcnow
@@ -45,6 +48,7 @@ from app.learning import enrolments
 from app.learning.models import Assignment, Course, Module, ModuleProgress
 from app.notifications.models import Notification
 from app.roleplay import scoring
+from app.roleplay.enums import GradingEvent, SubmissionStatus
 from app.roleplay.models import (
     CriterionScore,
     RoleplayCard,
@@ -75,7 +79,23 @@ RESPONSES = [
 OVERALL = ["整体表现不错，注意语速再放慢一些。", "共情做得好，方案说明可以更具体。", "流程完整，结束时别忘了确认客户是否满意。", ""]
 RETURN_NOTE = "请补充你会如何向客户说明处理时限，并重新提交。"
 WAIVER_REASON = "已参加线下集中演练并考核合格，豁免线上角色扮演。"
-ROLEPLAY_OUTCOMES = [("none", 40), ("draft", 8), ("waiting", 22), ("returned", 8), ("failed", 14), ("passed", 8)]
+
+
+class Outcome(StrEnum):
+    """Where a generated role-play history ends (this module's own labels, not submission statuses)."""
+
+    NONE = "none"
+    DRAFT = "draft"
+    WAITING = "waiting"
+    RETURNED = "returned"
+    FAILED = "failed"
+    PASSED = "passed"
+
+
+ROLEPLAY_OUTCOMES = [
+    (Outcome.NONE, 40), (Outcome.DRAFT, 8), (Outcome.WAITING, 22), (Outcome.RETURNED, 8), (Outcome.FAILED, 14),
+    (Outcome.PASSED, 8),
+]
 
 
 class DemoDataError(RuntimeError):
@@ -212,7 +232,7 @@ def _content() -> Content:
     ):
         cards[card.id] = CardInfo(card.id, card.title, card.pass_percent, version.id, version.definition,
                                   version.max_points)
-    self_tests = [q for q in quizzes.values() if q.definition["kind"] != "knowledge"]
+    self_tests = [q for q in quizzes.values() if q.definition["kind"] != QuizKind.KNOWLEDGE]
     return Content(courses, modules, requirements(courses), quizzes, cards, self_tests)
 
 
@@ -403,9 +423,9 @@ class _Generator:
                 person.read[module_id] = clock
                 self.writer.add(ModuleProgress, user_id=person.id, module_id=module_id, completed_at=clock)
             for req in self.content.reqs[course.id]:
-                if req.kind == "quiz" and req.ref_id in self.content.quizzes:
+                if req.kind == ItemKind.QUIZ and req.ref_id in self.content.quizzes:
                     clock = self._quiz_history(person, self.content.quizzes[req.ref_id], finish, diligence, clock)
-                elif req.kind == "roleplay" and req.ref_id in self.content.cards:
+                elif req.kind == ItemKind.ROLEPLAY and req.ref_id in self.content.cards:
                     clock = self._roleplay_history(person, course.id, req, finish, instructor_id, clock)
         for quiz in self.content.self_tests:
             if (quiz.course_id is None or quiz.course_id in enrolled) and rng.random() < 0.35:
@@ -450,7 +470,7 @@ class _Generator:
         result = score(definition, answers)
         self.writer.add(
             Attempt, id=attempt_id, user_id=person.id, quiz_id=quiz.id, quiz_version_id=quiz.version_id,
-            status="submitted", order=order, started_at=started, submitted_at=submitted, **result,
+            status=AttemptStatus.SUBMITTED, order=order, started_at=started, submitted_at=submitted, **result,
         )
         for question_id, value in answers.items():
             self.writer.add(AttemptAnswer, attempt_id=attempt_id, question_id=question_id, value=value, saved_at=submitted)
@@ -463,17 +483,17 @@ class _Generator:
         card = self.content.cards[req.ref_id]
         if finish and self.rng.random() < 0.02:
             clock += timedelta(days=1)
-            person.waivers[(course_id, "roleplay", req.slug)] = clock
-            self.writer.add(Waiver, user_id=person.id, course_id=course_id, kind="roleplay", slug=req.slug,
+            person.waivers[(course_id, ItemKind.ROLEPLAY, req.slug)] = clock
+            self.writer.add(Waiver, user_id=person.id, course_id=course_id, kind=ItemKind.ROLEPLAY, slug=req.slug,
                             reason=WAIVER_REASON, by_id=self.hr_ids[0], created_at=clock)
             return clock
         if finish:
-            outcomes = ["failed", "passed"] if self.rng.random() < 0.15 else ["passed"]
+            outcomes = [Outcome.FAILED, Outcome.PASSED] if self.rng.random() < 0.15 else [Outcome.PASSED]
         else:
             names, weights = zip(*ROLEPLAY_OUTCOMES, strict=True)
             outcomes = [self.rng.choices(names, weights)[0]]
         for outcome in outcomes:
-            if outcome != "none":
+            if outcome != Outcome.NONE:
                 clock = self._submission(person, card, outcome, instructor_id, clock)
         return clock
 
@@ -487,32 +507,37 @@ class _Generator:
         response = rng.choice(RESPONSES)
         keys = [c["key"] for c in scoring.criteria(card.definition)]
         levels: dict[str, int] = {}
-        if outcome in ("passed", "failed"):
-            levels = self._levels(card, outcome == "passed")
+        if outcome in (Outcome.PASSED, Outcome.FAILED):
+            levels = self._levels(card, outcome == Outcome.PASSED)
         points = scoring.total(card.definition, levels)
-        graded = outcome in ("passed", "failed")
+        graded = outcome in (Outcome.PASSED, Outcome.FAILED)
         passed = scoring.passed(points, card.max_points, card.pass_percent) if graded else None
-        status = {"draft": "draft", "waiting": "submitted", "returned": "returned"}.get(outcome, "graded")
-        overall = RETURN_NOTE if outcome == "returned" else rng.choice(OVERALL) if graded else ""
+        status = {
+            Outcome.DRAFT: SubmissionStatus.DRAFT, Outcome.WAITING: SubmissionStatus.SUBMITTED,
+            Outcome.RETURNED: SubmissionStatus.RETURNED,
+        }.get(outcome, SubmissionStatus.GRADED)
+        overall = RETURN_NOTE if outcome == Outcome.RETURNED else rng.choice(OVERALL) if graded else ""
         self.writer.add(
             Submission, id=submission_id, trainee_id=person.id, card_id=card.id,
-            rubric_version_id=None if outcome == "draft" else card.version_id, status=status, response_text=response,
+            rubric_version_id=None if outcome == Outcome.DRAFT else card.version_id, status=status, response_text=response,
             audio_name=None, audio_mime=None, audio_size=None, live=False, partner_name=None,
-            grader_id=grader_id if outcome in ("returned", "passed", "failed") else None,
+            grader_id=grader_id if outcome in (Outcome.RETURNED, Outcome.PASSED, Outcome.FAILED) else None,
             total=points if graded else None, max_points=card.max_points if graded else None,
             pass_percent=card.pass_percent if graded else None, passed=passed, overall_comment=overall,
-            created_at=created, submitted_at=None if outcome == "draft" else submitted,
+            created_at=created, submitted_at=None if outcome == Outcome.DRAFT else submitted,
             graded_at=decided if graded else None,
-            updated_at=created if outcome == "draft" else decided if outcome != "waiting" else submitted,
-            version_id=1 if outcome in ("draft", "waiting") else 2,
+            updated_at=created if outcome == Outcome.DRAFT else decided if outcome != Outcome.WAITING else submitted,
+            version_id=1 if outcome in (Outcome.DRAFT, Outcome.WAITING) else 2,
         )
         chars = {"chars": len(response), "audio": False}
-        if outcome == "draft":
-            self._event(submission_id, person.id, "save", "draft", "draft", chars, created)
+        if outcome == Outcome.DRAFT:
+            self._event(submission_id, person.id, "save", SubmissionStatus.DRAFT, SubmissionStatus.DRAFT, chars, created)
             return created
-        self._event(submission_id, person.id, "submit", "draft", "submitted", chars, submitted)
-        if outcome == "waiting":
-            person.cards[card.id].append((submitted, "submitted", None, None, None))
+        self._event(
+            submission_id, person.id, "submit", SubmissionStatus.DRAFT, SubmissionStatus.SUBMITTED, chars, submitted
+        )
+        if outcome == Outcome.WAITING:
+            person.cards[card.id].append((submitted, SubmissionStatus.SUBMITTED, None, None, None))
             return submitted
         for key in keys:
             index = levels.get(key)
@@ -523,19 +548,25 @@ class _Generator:
                                    "total": points, "rubric_version_id": card.version_id}
         path = path_for("roleplay.submission", submission_id=str(submission_id))
         read_at = decided + timedelta(hours=rng.uniform(1, 30)) if rng.random() < 0.6 else None
-        if outcome == "returned":
-            self._event(submission_id, grader_id, "returned", "submitted", "returned", details, decided)
+        if outcome == Outcome.RETURNED:
+            self._event(
+                submission_id, grader_id, GradingEvent.RETURNED, SubmissionStatus.SUBMITTED, SubmissionStatus.RETURNED,
+                details, decided,
+            )
             self.writer.add(Notification, user_id=person.id, kind="roleplay.returned",
                             params={"card": card.title, "total": None, "max": None}, url=path, created_at=decided,
                             read_at=read_at)
             return decided
         details.update(max_points=card.max_points, pass_percent=card.pass_percent, passed=passed)
-        self._event(submission_id, grader_id, "graded", "submitted", "graded", details, decided)
+        self._event(
+            submission_id, grader_id, GradingEvent.GRADED, SubmissionStatus.SUBMITTED, SubmissionStatus.GRADED, details,
+            decided,
+        )
         self.writer.add(Notification, user_id=person.id,
                         kind="roleplay.graded.passed" if passed else "roleplay.graded.failed",
                         params={"card": card.title, "total": points, "max": card.max_points}, url=path,
                         created_at=decided, read_at=read_at)
-        person.cards[card.id].append((decided, "graded", passed, points, card.max_points))
+        person.cards[card.id].append((decided, SubmissionStatus.GRADED, passed, points, card.max_points))
         return decided
 
     def _levels(self, card: CardInfo, want_pass: bool) -> dict[str, int]:
@@ -562,26 +593,27 @@ class _Generator:
         """One checklist item by the completion rules, when it became satisfied, and its last activity."""
         item = Item(req.kind, req.slug, req.title)
         satisfied_at = last = None
-        if req.kind == "module" and req.ref_id in person.read:
-            item.state, satisfied_at = "done", person.read[req.ref_id]
+        if req.kind == ItemKind.MODULE and req.ref_id in person.read:
+            item.state, satisfied_at = ItemState.DONE, person.read[req.ref_id]
             last = satisfied_at
-        elif req.kind == "quiz" and person.quizzes.get(req.ref_id):
+        elif req.kind == ItemKind.QUIZ and person.quizzes.get(req.ref_id):
             attempts = person.quizzes[req.ref_id]
             passes = [moment for moment, passed, _ in attempts if passed]
-            item.state = "done" if passes else "failed"
+            item.state = ItemState.DONE if passes else ItemState.FAILED
             item.score = max(percent for _, _, percent in attempts)
             satisfied_at, last = (passes[0] if passes else None), attempts[-1][0]
-        elif req.kind == "roleplay" and person.cards.get(req.ref_id):
+        elif req.kind == ItemKind.ROLEPLAY and person.cards.get(req.ref_id):
             rows = person.cards[req.ref_id]
-            graded = [r for r in rows if r[1] == "graded"]
+            graded = [r for r in rows if r[1] == SubmissionStatus.GRADED]
             passes = [r[0] for r in graded if r[2]]
-            item.state = "done" if passes else "pending" if any(r[1] == "submitted" for r in rows) else "failed"
+            waiting = any(r[1] == SubmissionStatus.SUBMITTED for r in rows)
+            item.state = ItemState.DONE if passes else ItemState.PENDING if waiting else ItemState.FAILED
             item.score = max((r[3] for r in graded), default=None)
             item.max = max((r[4] for r in graded), default=None)
             satisfied_at, last = (passes[0] if passes else None), rows[-1][0]
         waived = person.waivers.get((course_id, req.kind, req.slug))
-        if waived is not None and item.state != "done":
-            item.state, satisfied_at = "waived", waived
+        if waived is not None and item.state != ItemState.DONE:
+            item.state, satisfied_at = ItemState.WAIVED, waived
             last = max(last or waived, waived)
         return item, satisfied_at, last
 
@@ -591,10 +623,10 @@ class _Generator:
             found = [self._item(person, course.id, req) for req in self.content.reqs[course.id]]
             states = [item.state for item, _, _ in found]
             status = status_of(states)
-            if status == "not_started":
+            if status == CompletionStatus.NOT_STARTED:
                 continue
             moments = [last for _, _, last in found if last is not None]
-            completed_at = max(at for _, at, _ in found) if status == "complete" else None
+            completed_at = max(at for _, at, _ in found) if status == CompletionStatus.COMPLETE else None
             self.writer.add(
                 CourseCompletion, user_id=person.id, course_id=course.id, status=status,
                 done=sum(state in SATISFIED for state in states), total=len(states),

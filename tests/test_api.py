@@ -130,7 +130,8 @@ def test_quizzes_are_listed_with_pagination(client, headers):
     assert (body["page"], body["total"]) == (1, 2)
     check = next(q for q in body["items"] if q["slug"] == "demo-check")
     assert check == {"slug": "demo-check", "title": "测试知识检测", "kind": "knowledge", "course": "demo-course",
-                     "question_count": 3, "max_attempts": 2, "cooldown_minutes": 0, "pass_percent": 80}
+                     "question_count": 3, "max_attempts": 2, "cooldown_minutes": 0, "pass_percent": 80,
+                     "time_limit_minutes": None, "review": "after-pass", "start_required": False}
     first = client.get(f"{API}/quizzes?per_page=1", headers=headers).get_json()
     second = client.get(f"{API}/quizzes?per_page=1&page=2", headers=headers).get_json()
     assert len(first["items"]) == len(second["items"]) == 1 and first["per_page"] == 1

@@ -245,7 +245,7 @@ def test_scoring_sends_attempt_scored_with_its_details(client, trainee):
     with scored_events() as events:
         attempt = take(client, CHECK, {"k1": "A", "k2": ["A"], "k3": "T"})
     assert events == [{"attempt_id": attempt.id, "user_id": trainee.id, "quiz_id": attempt.quiz_id,
-                       "course_id": factories.course().id, "passed": False, "percent": 66}]
+                       "course_id": factories.course().id, "passed": False, "percent": 66, "regraded": False}]
     assert (attempt.score, attempt.percent) == (2, 66)
 
 
@@ -326,10 +326,17 @@ def test_self_assessment_result_shows_band_chart_and_costly_answers_with_module_
     assert "第二题陈述" not in costly  # the best option loses nothing
 
 
-def test_knowledge_result_shows_each_answer_the_right_one_and_the_explanation(client, trainee):
+def test_knowledge_result_shows_each_answer_the_right_one_and_the_explanation_once_no_attempt_is_left(client, trainee):
     attempt = take(client, CHECK, {"k1": "B", "k2": ["A", "C"], "k3": "T"})
     page = client.get(f"/attempts/{attempt.id}").get_data(as_text=True)
     assert "2</span> / 3" in page and "66%" in page and "未通过" in page
+    # review: after-pass (the default): one attempt left, so which were wrong and what to reread, no answers
+    review = page[page.index('id="review-k1"'):]
+    review = review[: review.index("</li>")]
+    assert "答错" in review and 'href="/courses/demo-course/first-steps"' in review
+    assert "对的" not in page and "见模块" not in page and ">正确答案<" not in page
+    take(client, CHECK, {"k1": "B", "k2": ["A"], "k3": "T"})  # the limit of 2 is used up: everything
+    page = client.get(f"/attempts/{attempt.id}").get_data(as_text=True)
     review = page[page.index('id="review-k1"'):]
     review = review[: review.index("</li>")]
     assert "错的" in review and "对的" in review and "见模块「第一步」" in review and "答错" in review

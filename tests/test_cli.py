@@ -100,10 +100,13 @@ def test_migrations_build_the_schema_on_an_empty_database_and_match_the_models(e
 
 
 def test_demo_is_idempotent_and_prints_logins(empty_database):
-    env = {"APP_ENV": "development", "DATABASE_URL": empty_database, "CONTENT_DIR": str(TEST_CONTENT)}
+    env = {"APP_ENV": "development", "DATABASE_URL": empty_database, "CONTENT_DIR": str(TEST_CONTENT),
+           "PORT": "", "HOST": "", "FLASK_RUN_PORT": "", "FLASK_RUN_HOST": ""}
     first = _run_flask(["demo"], env)
     assert first.returncode == 0, first.stderr
     assert "trainee5" in first.stdout and "learn-pass-2024" in first.stdout
-    second = _run_flask(["demo"], env)
+    assert "http://127.0.0.1:5000" in first.stdout
+    second = _run_flask(["demo"], {**env, "PORT": "8123", "HOST": "0.0.0.0"})  # noqa: S104  (as scripts/start.sh passes them)
     assert second.returncode == 0, second.stderr
     assert "0 created, 0 updated, 0 archived" in second.stdout
+    assert "--host 0.0.0.0 --port 8123" in second.stdout and "http://127.0.0.1:8123" in second.stdout

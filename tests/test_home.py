@@ -22,7 +22,10 @@ def extra_course(slug: str = "extra", modules: int = 3, position: int = 5) -> Co
     db.session.add(course)
     db.session.flush()
     db.session.add_all(
-        [Module(course_id=course.id, slug=f"m{i}", position=i, title=f"{slug} 模块 {i}", body_html="") for i in range(modules)]
+        [
+            Module(course_id=course.id, slug=f"m{i}", position=i, title=f"{slug} 模块 {i}", body_html="")
+            for i in range(modules)
+        ]
     )
     db.session.commit()
     return course
@@ -89,8 +92,13 @@ def test_waiting_role_play_is_no_to_do_and_new_grades_and_certificates_are_news(
 
     graded = submission(user, "graded", total=6, max_points=8, passed=True, graded_at=utcnow())
     old = submission(user, "graded", total=2, max_points=8, passed=False, graded_at=utcnow() - timedelta(days=60))
-    cert = Certificate(code="ABCD-EFGH-JKLM-NPQR", user_id=user.id, course_id=factories.course().id,
-                       recipient_name=user.name, course_title="测试课程")
+    cert = Certificate(
+        code="ABCD-EFGH-JKLM-NPQR",
+        user_id=user.id,
+        course_id=factories.course().id,
+        recipient_name=user.name,
+        course_title="测试课程",
+    )
     db.session.add(cert)
     db.session.commit()
     page = client.get("/dashboard").get_data(as_text=True)

@@ -26,7 +26,7 @@ def documented_layout() -> list[tuple[str, str]]:
 
 
 def test_the_header_row_is_the_documented_list():
-    assert exports.HEADER == [header for header, _ in documented_layout()]
+    assert [header for header, _ in documented_layout()] == exports.HEADER
 
 
 def test_each_column_says_what_the_documentation_says():

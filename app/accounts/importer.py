@@ -1,8 +1,12 @@
 """Staff import from CSV or XLSX: parse, validate, preview, then apply all-or-nothing.
 
-Columns (first row, in any order; extra columns are ignored): 工号, 姓名, 部门 (required), 岗位, 邮箱,
-角色 (学员、讲师、人事、管理员, several separated by 、 , ; or spaces; empty means 学员 for new staff),
-班组. CSV files may be UTF-8, UTF-8 with BOM, or GBK/GB18030 (what Excel in China writes).
+The columns are :data:`COLUMNS`, one :class:`StaffColumn` each (Chinese header, English aliases,
+required, maximum length, label, help text, sample cell, the User attribute it keeps): it drives the
+parsing, the checks, the comparison and the write of plain attributes, the help table on the import
+page and the sample file. Today: 工号, 姓名, 部门 (required), 岗位, 邮箱, 角色 (学员、讲师、人事、管理员、
+经理, several separated by 、 , ; or spaces; empty means 学员 for new staff), 班组. The first row names
+the columns, in any order; extra columns are ignored. CSV files may be UTF-8, UTF-8 with BOM, or
+GBK/GB18030 (what Excel in China writes).
 
 People are matched on 工号; the username of a new account is its 工号 (lower case). Re-importing a
 file changes only what differs; an import never removes roles, memberships or accounts, and an
@@ -18,10 +22,14 @@ event per person whose roles change, naming the actor.
 
 from __future__ import annotations
 
+import csv
+import io
+import logging
 import re
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
@@ -36,20 +44,53 @@ from app.core import spreadsheets
 from app.core.domain import InvalidInput
 from app.extensions import db
 
+log = logging.getLogger(__name__)
+
 MAX_ROWS = 10_000
 MAX_COLUMNS = 30
-HEADERS = {
-    "工号": "employee_no", "姓名": "name", "部门": "department", "岗位": "position",
-    "邮箱": "email", "角色": "roles", "班组": "cohort",
-    "employee_no": "employee_no", "name": "name", "department": "department", "position": "position",
-    "email": "email", "role": "roles", "roles": "roles", "cohort": "cohort",
-}
-REQUIRED = {"employee_no": _l("工号"), "name": _l("姓名"), "department": _l("部门")}
+
+
+@dataclass(frozen=True)
+class StaffColumn:
+    """One column of the staff file: how it is found, checked, shown and (for plain attributes) stored."""
+
+    key: str  # the StaffRow field
+    header: str  # the Chinese header: a contract HR builds spreadsheets on
+    aliases: tuple[str, ...]  # English headers, matched case-insensitively
+    label: Any  # the column's name in messages (lazy)
+    help: Any  # what the import page says about it (lazy)
+    sample: str  # its cell in the sample file
+    required: bool = False
+    max_length: int | None = None
+    attribute: str | None = None  # a User attribute compared and written only when the cell is not empty
+
+
+COLUMNS: tuple[StaffColumn, ...] = (
+    StaffColumn(
+        "employee_no", "工号", ("employee_no",), _l("工号"),
+        _l("必填，唯一；字母、数字、点、下划线或连字符。新账号的用户名就是工号。"), "A1001", required=True,
+    ),
+    StaffColumn("name", "姓名", ("name",), _l("姓名"), _l("必填"), "张三", required=True, max_length=80),
+    StaffColumn(
+        "department", "部门", ("department",), _l("部门"), _l("必填；不存在的部门会自动创建"), "门店销售部",
+        required=True, max_length=80,
+    ),
+    StaffColumn("position", "岗位", ("position",), _l("岗位"), _l("选填"), "导购", max_length=80, attribute="position"),
+    StaffColumn(
+        "email", "邮箱", ("email",), _l("邮箱"), _l("选填"), "zhangsan@example.com", max_length=254, attribute="email"
+    ),
+    StaffColumn(
+        "role_text", "角色", ("role", "roles"), _l("角色"), _l("学员、讲师、人事、管理员，可填多个，用顿号分隔；不填则为学员"),
+        "学员",
+    ),
+    StaffColumn("cohort", "班组", ("cohort",), _l("班组"), _l("选填；不存在的班组会自动创建"), "新员工一期", max_length=80),
+)
+BY_KEY = {column.key: column for column in COLUMNS}
+HEADERS = {name: column.key for column in COLUMNS for name in (column.header, *column.aliases)}
 ROLE_NAMES = {
     "学员": "trainee", "讲师": "instructor", "人事": "hr", "管理员": "admin", "经理": "manager",
     "trainee": "trainee", "instructor": "instructor", "hr": "hr", "admin": "admin", "manager": "manager",
 }
-LIMITS = {"name": 80, "department": 80, "position": 80, "email": 254, "cohort": 80}
 EMPLOYEE_NO = re.compile(r"^[A-Za-z0-9_.\-]{1,32}$")
 ROLE_SPLIT = re.compile(r"[、,，;；/\s]+")
 OTP_ALPHABET = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -173,7 +214,7 @@ def parse(data: bytes) -> tuple[list[StaffRow], list[str]]:
             columns[key] = index
         elif title:
             ignored.append(title)
-    missing = [str(label) for key, label in REQUIRED.items() if key not in columns]
+    missing = [str(column.label) for column in COLUMNS if column.required and column.key not in columns]
     if missing:
         raise StaffFileError(str(_l("第一行缺少这些列：%(columns)s。", columns="、".join(missing))))
     if len(table) - 1 > MAX_ROWS:
@@ -184,8 +225,7 @@ def parse(data: bytes) -> tuple[list[StaffRow], list[str]]:
             continue
         row = StaffRow(line=number)
         for key, index in columns.items():
-            value = cells[index] if index < len(cells) else ""
-            setattr(row, "role_text" if key == "roles" else key, value)
+            setattr(row, key, cells[index] if index < len(cells) else "")
         rows.append(row)
     return rows, ignored
 
@@ -201,9 +241,9 @@ def preview(data: bytes, *, actor: User) -> Preview:
 def _check_rows(rows: list[StaffRow]) -> None:
     seen: dict[str, int] = {}
     for row in rows:
-        for key, label in REQUIRED.items():
-            if not getattr(row, key):
-                row.problems.append(str(_l("缺少%(field)s。", field=label)))
+        for column in COLUMNS:
+            if column.required and not getattr(row, column.key):
+                row.problems.append(str(_l("缺少%(field)s。", field=column.label)))
         if row.employee_no:
             if not EMPLOYEE_NO.match(row.employee_no):
                 row.problems.append(
@@ -214,20 +254,15 @@ def _check_rows(rows: list[StaffRow]) -> None:
                 row.problems.append(str(_l("工号 %(no)s 与第 %(line)d 行重复。", no=row.employee_no, line=seen[key])))
             else:
                 seen[key] = row.line
-        for key, limit in LIMITS.items():
-            if len(getattr(row, key)) > limit:
-                row.problems.append(str(_l("%(field)s超过 %(n)d 个字符。", field=_label(key), n=limit)))
-        if row.email and len(row.email) <= LIMITS["email"]:
+        for column in COLUMNS:
+            if column.max_length is not None and len(getattr(row, column.key)) > column.max_length:
+                row.problems.append(str(_l("%(field)s超过 %(n)d 个字符。", field=column.label, n=column.max_length)))
+        if row.email and len(row.email) <= (BY_KEY["email"].max_length or 0):
             try:
                 validate_email(row.email, check_deliverability=False)
             except EmailNotValidError:
                 row.problems.append(str(_l("邮箱「%(email)s」格式不正确。", email=row.email)))
         _check_roles(row)
-
-
-def _label(key: str) -> str:
-    return str({"name": _l("姓名"), "department": _l("部门"), "position": _l("岗位"), "email": _l("邮箱"),
-                "cohort": _l("班组")}[key])
 
 
 def _check_roles(row: StaffRow) -> None:
@@ -298,10 +333,10 @@ def _changes(row: StaffRow, user: User, departments: dict[int, str], memberships
         changes.append(str(_l("姓名")))
     if row.department != departments.get(user.department_id):
         changes.append(str(_l("部门")))
-    if row.position and row.position != (user.position or ""):
-        changes.append(str(_l("岗位")))
-    if row.email and row.email != (user.email or ""):
-        changes.append(str(_l("邮箱")))
+    for column in COLUMNS:  # plain attributes: an empty cell never erases what is stored
+        value = getattr(row, column.key)
+        if column.attribute and value and value != (getattr(user, column.attribute) or ""):
+            changes.append(str(column.label))
     if row.roles_added or row.roles_removed:
         changes.append(str(_l("角色：%(changes)s", changes=role_changes_text(row.roles_added, row.roles_removed))))
     if row.cohort and (user.id, row.cohort, _member_role(row.roles)) not in memberships:
@@ -331,6 +366,8 @@ def apply(data: bytes, *, actor: User) -> ImportResult:
         raise StaffFileError(str(_l("文件中有 %(n)d 行存在问题，未导入任何数据。", n=len(checked.bad_rows))))
     created = []
     role_changes = []
+    written: list[tuple[str, User]] = []  # (action, user), for the log
+    actor_id = actor.id
     try:
         for row in checked.rows:
             if row.action == "create":
@@ -340,6 +377,8 @@ def apply(data: bytes, *, actor: User) -> ImportResult:
                     email=row.email or None, employee_no=row.employee_no, position=row.position or None,
                     generated_password=True, commit=False, actor=actor,
                 )
+                _set_attributes(user, row)  # columns create_user does not take (a no-op for 岗位 and 邮箱)
+                written.append(("created", user))
                 services.record_as(actor, "user.roles_changed", user, {
                     "username": user.username, "added": sorted(user.roles), "removed": [], "source": "import",
                 })
@@ -347,6 +386,7 @@ def apply(data: bytes, *, actor: User) -> ImportResult:
             elif row.action == "update":
                 user = row.user
                 _update(user, row, actor)
+                written.append(("updated", user))
                 if row.roles_added or row.roles_removed:
                     role_changes.append(RoleChange(row.employee_no, row.name, row.roles_added, row.roles_removed))
             else:
@@ -355,6 +395,8 @@ def apply(data: bytes, *, actor: User) -> ImportResult:
                 db.session.flush()
                 services.add_member(services.get_or_create_cohort(row.cohort), user, _member_role(row.roles), commit=False)
         services.record_as(actor, "staff.imported", None, {"created": len(created), "updated": checked.count("update"), "unchanged": checked.count("unchanged")})
+        db.session.flush()  # ids for the log, read before the commit expires the objects
+        ids = {action: [u.id for a, u in written if a == action] for action in ("created", "updated")}
         db.session.commit()
     except services.AccountError as error:  # the data changed since the preview
         db.session.rollback()
@@ -365,15 +407,33 @@ def apply(data: bytes, *, actor: User) -> ImportResult:
     except Exception:
         db.session.rollback()
         raise
+    log.info(
+        "staff import by user %s: created users %s; updated users %s; %d unchanged",
+        actor_id, ids["created"], ids["updated"], checked.count("unchanged"),
+    )
     return ImportResult(created, checked.count("update"), checked.count("unchanged"), role_changes)
 
 
 def _update(user: User, row: StaffRow, actor: User) -> None:
     user.name = row.name
     user.department = services.get_or_create_department(row.department)
-    if row.position:
-        user.position = row.position
-    if row.email:
-        user.email = row.email
+    _set_attributes(user, row)
     if row.roles_added:  # set_roles checks again that the actor may grant them, and records who did
         services.set_roles(user, user.roles | set(row.roles_added), actor=actor, commit=False, source="import")
+
+
+def _set_attributes(user: User, row: StaffRow) -> None:
+    """Write the row's plain attribute columns that have a value (an empty cell never erases)."""
+    for column in COLUMNS:
+        value = getattr(row, column.key)
+        if column.attribute and value:
+            setattr(user, column.attribute, value)
+
+
+def sample_csv() -> str:
+    """The sample file offered on the import page: the headers and one example row."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow([column.header for column in COLUMNS])
+    writer.writerow([column.sample for column in COLUMNS])
+    return buffer.getvalue()

@@ -27,7 +27,6 @@ bp = Blueprint("staff", __name__, url_prefix="/hr")
 
 SESSION_KEY = "staff_import"
 KEEP_SECONDS = 24 * 3600
-SAMPLE = "工号,姓名,部门,岗位,邮箱,角色,班组\nA1001,张三,门店销售部,导购,zhangsan@example.com,学员,新员工一期\n"
 
 
 def _import_dir() -> Path:
@@ -69,14 +68,14 @@ def staff_import():
             result = importer.preview(data, actor=current_user._get_current_object())
         except importer.StaffFileError as error:  # unreadable, too big once unpacked, ...: refused, nothing kept
             flash(str(error), "danger")
-            return render_template("hr/import.html", form=form), http_status(error)
+            return render_template("hr/import.html", form=form, columns=importer.COLUMNS), http_status(error)
         else:
             _store(data)
             return render_template(
                 "hr/import_preview.html", preview=result, form=ConfirmImportForm(), upload=ImportForm(),
                 role_labels=ROLE_LABELS, filename=form.file.data.filename,
             )
-    return render_template("hr/import.html", form=form)
+    return render_template("hr/import.html", form=form, columns=importer.COLUMNS)
 
 
 @bp.post("/import/confirm")
@@ -124,6 +123,6 @@ def _passwords_csv(result: importer.ImportResult) -> str:
 def staff_import_sample():
     """A sample file with the expected columns."""
     return current_app.response_class(
-        "\ufeff" + SAMPLE, mimetype="text/csv; charset=utf-8",
+        "\ufeff" + importer.sample_csv(), mimetype="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="staff-sample.csv"'},
     )

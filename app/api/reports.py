@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from app.api import api_bp, describe, error, page_args
 from app.api.auth import iso, token_required
 from app.api.quizzes import PAGE_PARAMS
+from app.completion.enums import CompletionStatus, ItemKind, ItemState
 from app.reports import queries
 
 
@@ -22,7 +23,7 @@ def completion_item(row: queries.ReportRow, catalogue: queries.Catalogue) -> dic
         "status": row.status,
         "overdue": row.overdue,
         "due_date": row.due_date.isoformat() if row.due_date else None,
-        "completed_at": iso(row.completed_at) if row.completed_at and row.status == "complete" else None,
+        "completed_at": iso(row.completed_at) if row.completed_at and row.status == CompletionStatus.COMPLETE else None,
         "done": done,
         "total": total,
         "items": [
@@ -56,7 +57,7 @@ FILTER_PARAMS = [
     {"name": "course", "in": "query", "schema": {"type": "integer"}, "description": "course id"},
     {
         "name": "status", "in": "query",
-        "schema": {"type": "string", "enum": list(queries.STATUSES)},
+        "schema": {"type": "string", "enum": [status.value for status in queries.ReportStatus]},
         "description": "overdue = past the due date and not complete",
     },
     {"name": "due_before", "in": "query", "schema": {"type": "string", "format": "date"},
@@ -103,7 +104,7 @@ describe(
                     },
                 },
                 "course": {"type": "object", "properties": {"id": {"type": "integer"}, "title": {"type": "string"}}},
-                "status": {"type": "string", "enum": ["not_started", "in_progress", "complete"]},
+                "status": {"type": "string", "enum": [status.value for status in CompletionStatus]},
                 "overdue": {"type": "boolean"},
                 "due_date": {"type": "string", "format": "date", "nullable": True},
                 "completed_at": {"type": "string", "format": "date-time", "nullable": True},
@@ -115,10 +116,10 @@ describe(
                     "items": {
                         "type": "object",
                         "properties": {
-                            "kind": {"type": "string", "enum": ["module", "quiz", "roleplay"]},
+                            "kind": {"type": "string", "enum": [kind.value for kind in ItemKind]},
                             "slug": {"type": "string"},
                             "title": {"type": "string"},
-                            "state": {"type": "string", "enum": ["done", "waived", "pending", "failed", "todo"]},
+                            "state": {"type": "string", "enum": [state.value for state in ItemState]},
                             "score": {"type": "integer", "nullable": True,
                                       "description": "best quiz percent, or best role-play total"},
                             "max": {"type": "integer", "nullable": True, "description": "role-play rubric maximum"},

@@ -17,6 +17,7 @@ from app.api.quizzes import IDEMPOTENCY_KEY, PAGE_PARAMS
 from app.extensions import db
 from app.learning.models import Course
 from app.roleplay import queries, scoring, services
+from app.roleplay.enums import SubmissionStatus
 from app.roleplay.models import DIFFICULTIES, STATUSES, RoleplayCard, Submission
 
 
@@ -55,10 +56,10 @@ def submission_items(submissions: Sequence[Submission]) -> list[dict[str, Any]]:
             "total": None,
             "max_points": None,
             "passed": None,
-            "comment": s.overall_comment if s.status in ("graded", "returned") else None,
+            "comment": s.overall_comment if s.status in (SubmissionStatus.GRADED, SubmissionStatus.RETURNED) else None,
             "criteria": [],
         }
-        if s.status == "graded" and s.rubric_version is not None:
+        if s.status == SubmissionStatus.GRADED and s.rubric_version is not None:
             levels, comments = s.chosen()
             item.update(total=s.total, max_points=s.max_points, passed=s.passed)
             item["criteria"] = [

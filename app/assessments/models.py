@@ -9,6 +9,7 @@ from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, 
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.accounts.models import User
+from app.assessments.enums import AttemptStatus
 from app.core.time import utcnow
 from app.extensions import db
 
@@ -52,7 +53,7 @@ class QuizVersion(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-ATTEMPT_STATUSES = ("in_progress", "submitted")
+ATTEMPT_STATUSES = tuple(AttemptStatus)
 
 
 class Attempt(db.Model):
@@ -75,7 +76,7 @@ class Attempt(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     quiz_id: Mapped[int] = mapped_column(ForeignKey("quizzes.id"), index=True)
     quiz_version_id: Mapped[int] = mapped_column(ForeignKey("quiz_versions.id"), index=True)
-    status: Mapped[str] = mapped_column(String(20), default="in_progress")
+    status: Mapped[str] = mapped_column(String(20), default=AttemptStatus.IN_PROGRESS.value)
     order: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     deadline_at: Mapped[datetime | None]  # timed quizzes: started_at + time limit
@@ -102,7 +103,7 @@ class Attempt(db.Model):
     @property
     def submitted(self) -> bool:
         """Whether the attempt has been scored."""
-        return self.status == "submitted"
+        return self.status == AttemptStatus.SUBMITTED
 
 
 class AttemptAnswer(db.Model):

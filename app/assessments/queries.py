@@ -11,6 +11,7 @@ from sqlalchemy.orm import joinedload
 
 from app.accounts.models import STAFF_ROLES, Cohort, CohortMember, User
 from app.assessments.charts import range_chart
+from app.assessments.enums import AttemptStatus, QuizKind
 from app.assessments.models import Attempt, AttemptAnswer, Quiz, QuizVersion
 from app.assessments.questions import in_attempt_order
 from app.assessments.review import ReviewLevel, review_level
@@ -41,7 +42,7 @@ def available_quiz(user: User, slug: str) -> Quiz | None:
 def open_attempt(user_id: int, quiz_id: int) -> Attempt | None:
     """The user's in-progress attempt at a quiz, if any."""
     return db.session.scalar(
-        select(Attempt).where(Attempt.user_id == user_id, Attempt.quiz_id == quiz_id, Attempt.status == "in_progress")
+        select(Attempt).where(Attempt.user_id == user_id, Attempt.quiz_id == quiz_id, Attempt.status == AttemptStatus.IN_PROGRESS)
     )
 
 
@@ -61,7 +62,7 @@ class Standing:
 
 def standing(user_id: int, quiz_id: int) -> Standing:
     """The person's standing at a quiz (one query)."""
-    mine = and_(Attempt.user_id == user_id, Attempt.quiz_id == quiz_id, Attempt.status == "submitted")
+    mine = and_(Attempt.user_id == user_id, Attempt.quiz_id == quiz_id, Attempt.status == AttemptStatus.SUBMITTED)
     latest = (
         select(Attempt.passed).where(mine).order_by(Attempt.submitted_at.desc(), Attempt.id.desc()).limit(1)
     ).scalar_subquery()
@@ -90,7 +91,7 @@ def overdue(now: datetime, *, quiz_id: int | None = None, attempt_id: int | None
             user_id: int | None = None) -> list[Attempt]:
     """Open attempts whose deadline has passed (optionally of one quiz, attempt or person)."""
     query = select(Attempt).where(
-        Attempt.status == "in_progress", Attempt.deadline_at.is_not(None), Attempt.deadline_at < now
+        Attempt.status == AttemptStatus.IN_PROGRESS, Attempt.deadline_at.is_not(None), Attempt.deadline_at < now
     )
     for column, value in ((Attempt.quiz_id, quiz_id), (Attempt.id, attempt_id), (Attempt.user_id, user_id)):
         if value is not None:
@@ -105,7 +106,7 @@ def regradable(quiz: Quiz) -> list[tuple[QuizVersion, int]]:
         .join(Attempt, Attempt.quiz_version_id == QuizVersion.id)
         .where(
             QuizVersion.quiz_id == quiz.id, QuizVersion.id != quiz.current_version_id,
-            Attempt.status == "submitted",
+            Attempt.status == AttemptStatus.SUBMITTED,
         )
         .group_by(QuizVersion.id)
         .order_by(QuizVersion.id)
@@ -119,7 +120,7 @@ def attempts_on_version(quiz_id: int, version_id: int) -> list[Attempt]:
         db.session.scalars(
             select(Attempt)
             .options(joinedload(Attempt.user))
-            .where(Attempt.quiz_id == quiz_id, Attempt.quiz_version_id == version_id, Attempt.status == "submitted")
+            .where(Attempt.quiz_id == quiz_id, Attempt.quiz_version_id == version_id, Attempt.status == AttemptStatus.SUBMITTED)
             .order_by(Attempt.id)
         )
     )
@@ -150,14 +151,14 @@ def quiz_summaries(user_id: int, quiz_ids: list[int]) -> dict[int, QuizSummary]:
     if not quiz_ids:
         return out
     mine = and_(Attempt.user_id == user_id, Attempt.quiz_id.in_(quiz_ids))
-    submitted = and_(mine, Attempt.status == "submitted")
+    submitted = and_(mine, Attempt.status == AttemptStatus.SUBMITTED)
     for quiz_id, count in db.session.execute(
         select(Attempt.quiz_id, func.count()).where(submitted).group_by(Attempt.quiz_id)
     ):
         out[quiz_id].count = count
     latest_ids = select(func.max(Attempt.id)).where(submitted).group_by(Attempt.quiz_id)
     for attempt in db.session.scalars(
-        select(Attempt).where(or_(Attempt.id.in_(latest_ids), and_(mine, Attempt.status == "in_progress")))
+        select(Attempt).where(or_(Attempt.id.in_(latest_ids), and_(mine, Attempt.status == AttemptStatus.IN_PROGRESS)))
     ):
         if attempt.submitted:
             out[attempt.quiz_id].latest = attempt
@@ -168,7 +169,7 @@ def quiz_summaries(user_id: int, quiz_ids: list[int]) -> dict[int, QuizSummary]:
 
 def history(user_id: int, quiz_id: int | None = None) -> Select:
     """Select a user's submitted attempts, newest first (optionally for one quiz)."""
-    query = select(Attempt).where(Attempt.user_id == user_id, Attempt.status == "submitted")
+    query = select(Attempt).where(Attempt.user_id == user_id, Attempt.status == AttemptStatus.SUBMITTED)
     if quiz_id is not None:
         query = query.where(Attempt.quiz_id == quiz_id)
     return query.order_by(Attempt.submitted_at.desc(), Attempt.id.desc())
@@ -243,7 +244,7 @@ def results(viewer: User, cohort_id: int | None = None, quiz_id: int | None = No
     query = (
         select(Attempt)
         .options(joinedload(Attempt.user))
-        .where(Attempt.status == "submitted", *result_conditions(viewer, cohort_id))
+        .where(Attempt.status == AttemptStatus.SUBMITTED, *result_conditions(viewer, cohort_id))
         .order_by(Attempt.submitted_at.desc(), Attempt.id.desc())
     )
     if quiz_id is not None:
@@ -301,7 +302,7 @@ def review_context(attempt: Attempt, level: ReviewLevel) -> dict[str, Any]:
     answers = answers_of(attempt.id)
     views = in_attempt_order(attempt.version.definition, attempt.order, answers)
     context: dict[str, Any] = {"questions": views, "definition": definition, "level": level}
-    if definition["kind"] == "knowledge":
+    if definition["kind"] == QuizKind.KNOWLEDGE:
         outcomes = {o.question_id: o for o in score_knowledge(definition, answers, partial=True).questions}
         by_id = {q["id"]: q for q in definition["questions"]}
         wrong = {qid for qid, o in outcomes.items() if not o.correct}

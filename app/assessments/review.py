@@ -18,6 +18,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from app.assessments.enums import QuizKind
+
 
 class ReviewPolicy(StrEnum):
     """The ``review:`` key of a quiz file."""
@@ -35,8 +37,11 @@ class ReviewLevel(StrEnum):
     SCORE = "score"  # the score (and for self-assessments the band and its interpretation)
 
 
-DEFAULT_POLICY = {"knowledge": ReviewPolicy.AFTER_PASS, "self-assessment": ReviewPolicy.IMMEDIATE}
-POLICIES = {"knowledge": tuple(ReviewPolicy), "self-assessment": (ReviewPolicy.IMMEDIATE, ReviewPolicy.NEVER)}
+DEFAULT_POLICY = {QuizKind.KNOWLEDGE: ReviewPolicy.AFTER_PASS, QuizKind.SELF_ASSESSMENT: ReviewPolicy.IMMEDIATE}
+POLICIES = {
+    QuizKind.KNOWLEDGE: tuple(ReviewPolicy),
+    QuizKind.SELF_ASSESSMENT: (ReviewPolicy.IMMEDIATE, ReviewPolicy.NEVER),
+}
 
 
 def review_level(
@@ -51,6 +56,6 @@ def review_level(
         return ReviewLevel.FULL
     if policy == ReviewPolicy.NEVER:
         return ReviewLevel.SCORE
-    if kind != "knowledge" or passed_ever or not attempts_left:
+    if kind != QuizKind.KNOWLEDGE or passed_ever or not attempts_left:
         return ReviewLevel.FULL
     return ReviewLevel.MISTAKES

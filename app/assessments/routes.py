@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from app.assessments import analysis, exports, queries, services
 from app.assessments.charts import history_chart
+from app.assessments.enums import QuizKind
 from app.assessments.forms import AttemptForm, RegradeForm, ResultsFilterForm
 from app.assessments.models import Attempt, AttemptAnswer, Quiz, QuizVersion
 from app.assessments.questions import in_attempt_order
@@ -63,7 +64,7 @@ def index():
 
 
 def _history_chart(quiz: Quiz, attempts: list[Attempt]):
-    if quiz.kind == "knowledge":
+    if quiz.kind == QuizKind.KNOWLEDGE:
         values = [(a.submitted_at, a.percent or 0) for a in attempts]
         line = [(quiz.pass_percent or 0, _("及格线 %(p)d%%", p=quiz.pass_percent or 0))]
         return history_chart(values, 0, 100, line, y_ticks=[0, 50, 100])
@@ -239,12 +240,12 @@ def results():
     return render_template(
         "assessments/results.html", page=page, form=form, titles=queries.band_titles(page.items),
         filters={"cohort": cohort_id, "quiz": quiz_id},
-        checks=[q for q in quizzes if q.kind == "knowledge" and (quiz_id is None or q.id == quiz_id)],
+        checks=[q for q in quizzes if q.kind == QuizKind.KNOWLEDGE and (quiz_id is None or q.id == quiz_id)],
     )
 
 
 def _statistics(slug: str) -> tuple[Quiz, int | None, analysis.QuizStatistics]:
-    quiz = db.session.scalar(select(Quiz).where(Quiz.slug == slug, Quiz.kind == "knowledge"))
+    quiz = db.session.scalar(select(Quiz).where(Quiz.slug == slug, Quiz.kind == QuizKind.KNOWLEDGE))
     if quiz is None:
         abort(404)
     cohort_id = id_arg("cohort") or None

@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from app.accounts.locking import lock_people
 from app.accounts.models import User
 from app.assessments import notices, pools, queries
-from app.assessments.enums import AttemptStatus
+from app.assessments.enums import AttemptStatus, QuizKind
 from app.assessments.models import Attempt, AttemptAnswer, AttemptRegrade, Quiz
 from app.assessments.questions import AnswerError, question_type, validate_answers
 from app.assessments.scoring import on_paper, score_knowledge, score_self_assessment
@@ -297,7 +297,7 @@ def merge_answers(attempt: Attempt, raw: Any) -> None:
 
 def score(definition: dict[str, Any], answers: dict[str, Any], *, partial: bool = False) -> dict[str, Any]:
     """The stored result columns for the answers to a paper (``partial``: knowledge only, missing = wrong)."""
-    if definition["kind"] == "knowledge":
+    if definition["kind"] == QuizKind.KNOWLEDGE:
         k = score_knowledge(definition, answers, partial=partial)
         return {"score": k.score, "max_score": k.max_score, "percent": k.percent, "passed": k.passed,
                 "band_key": None, "scale_results": None}
@@ -486,7 +486,7 @@ def _rescore(target: dict[str, Any], attempt: Attempt, answers: dict[str, Any]) 
     if not paper["questions"]:
         return None
     try:
-        return score(paper, answers, partial=target["kind"] == "knowledge")
+        return score(paper, answers, partial=target["kind"] == QuizKind.KNOWLEDGE)
     except (KeyError, ValueError):  # a self-assessment answer whose option is gone, or a question left open
         return None
 

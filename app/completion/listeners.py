@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from app.completion import services
+from app.completion.enums import ItemKind
 from app.core import signals
 
 
@@ -22,12 +23,12 @@ def on_attempt_scored(
     A regrade may lower a stored result, so it always recomputes.
     """
     result = None if regraded else (bool(passed), percent)
-    services.recompute_requiring(user_id, "quiz", quiz_id, result=result)
+    services.recompute_requiring(user_id, ItemKind.QUIZ, quiz_id, result=result)
 
 
 def on_submission_graded(sender: Any, *, user_id: int, card_id: int, **_: Any) -> None:
     """A role-play submission was graded: recompute the courses that require the card."""
-    services.recompute_requiring(user_id, "roleplay", card_id)
+    services.recompute_requiring(user_id, ItemKind.ROLEPLAY, card_id)
 
 
 def on_content_loaded(report: Any, **_: Any) -> None:

@@ -9,10 +9,11 @@ from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.accounts.models import User
+from app.completion.enums import CompletionStatus, ItemKind
 from app.core.time import utcnow
 from app.extensions import db
 
-ITEM_KINDS = ("module", "quiz", "roleplay")
+ITEM_KINDS = tuple(ItemKind)
 
 
 class CourseCompletion(db.Model):
@@ -31,7 +32,7 @@ class CourseCompletion(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     course_id: Mapped[int] = mapped_column(ForeignKey("courses.id"), index=True)
-    status: Mapped[str] = mapped_column(String(20), default="not_started")
+    status: Mapped[str] = mapped_column(String(20), default=CompletionStatus.NOT_STARTED.value)
     done: Mapped[int] = mapped_column(default=0)
     total: Mapped[int] = mapped_column(default=0)
     items: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)

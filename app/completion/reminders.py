@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.accounts.models import User, UserRole
 from app.completion import notices
+from app.completion.enums import CompletionStatus, ReminderKind
 from app.completion.models import CourseCompletion, ReminderLog
 from app.core.urls import path_for
 from app.extensions import db
@@ -43,7 +44,7 @@ class Sent:
 def due(today: date) -> Sequence[Row]:
     """Reminders owed and not yet sent: (user_id, email, course_id, title, slug, due_date, kind) — one query."""
     e = enrolments()
-    kind = case((e.c.due_date < today, literal("overdue")), else_=literal("due_soon"))
+    kind = case((e.c.due_date < today, literal(ReminderKind.OVERDUE.value)), else_=literal(ReminderKind.DUE_SOON.value))
     return db.session.execute(
         select(User.id, User.email, Course.id, Course.title, Course.slug, e.c.due_date, kind)
         .select_from(e)
@@ -67,7 +68,7 @@ def due(today: date) -> Sequence[Row]:
             User.active.is_(True),
             Course.archived.is_(False),
             e.c.due_date <= today + timedelta(days=DUE_SOON_DAYS),
-            func.coalesce(CourseCompletion.status, "not_started") != "complete",
+            func.coalesce(CourseCompletion.status, CompletionStatus.NOT_STARTED.value) != CompletionStatus.COMPLETE,
             ReminderLog.id.is_(None),
         )
         .order_by(User.id, Course.position)
@@ -83,7 +84,7 @@ def send(today: date | None = None) -> Sent:
         db.session.add(ReminderLog(user_id=user_id, course_id=course_id, kind=kind, due_date=due_date))
         params = {"course": title, "due": due_date.isoformat()}
         notice = notify(
-            user_id, notices.OVERDUE if kind == "overdue" else notices.DUE_SOON, params,
+            user_id, notices.OVERDUE if kind == ReminderKind.OVERDUE else notices.DUE_SOON, params,
             path_for("learning.course", slug=slug),
         )
         try:

@@ -16,13 +16,15 @@ from typing import TypeVar
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import defer
 
+from app.assessments.enums import AttemptStatus
 from app.assessments.models import Attempt, Quiz
+from app.completion.enums import SATISFIED, CompletionStatus, ItemKind, ItemState
 from app.completion.models import Waiver
 from app.extensions import db
 from app.learning.models import Course, Module, ModuleProgress
-from app.roleplay.models import WAITING, RoleplayCard, Submission
+from app.roleplay.enums import WAITING, SubmissionStatus
+from app.roleplay.models import RoleplayCard, Submission
 
-SATISFIED = ("done", "waived")
 _Slugged = TypeVar("_Slugged", Quiz, RoleplayCard)
 
 
@@ -43,7 +45,7 @@ class Item:
     kind: str
     slug: str
     title: str
-    state: str = "todo"
+    state: str = ItemState.TODO
     score: int | None = None
     max: int | None = None
     waiver: Waiver | None = None
@@ -89,10 +91,10 @@ class Checklist:
 def status_of(states: list[str]) -> str:
     """The course status for a list of item states."""
     if states and all(state in SATISFIED for state in states):
-        return "complete"
-    if any(state != "todo" for state in states):
-        return "in_progress"
-    return "not_started"
+        return CompletionStatus.COMPLETE
+    if any(state != ItemState.TODO for state in states):
+        return CompletionStatus.IN_PROGRESS
+    return CompletionStatus.NOT_STARTED
 
 
 def requirements(courses: Iterable[Course]) -> dict[int, list[Requirement]]:
@@ -119,8 +121,8 @@ def requirements(courses: Iterable[Course]) -> dict[int, list[Requirement]]:
         wanted = rules.get("modules", "all")
         for module in by_course[course.id]:
             if wanted == "all" or module.slug in wanted:
-                out[course.id].append(Requirement("module", module.slug, module.title, module.id))
-        for kind, key, found in (("quiz", "quizzes", quizzes), ("roleplay", "roleplays", cards)):
+                out[course.id].append(Requirement(ItemKind.MODULE, module.slug, module.title, module.id))
+        for kind, key, found in ((ItemKind.QUIZ, "quizzes", quizzes), (ItemKind.ROLEPLAY, "roleplays", cards)):
             for slug in rules.get(key, []):
                 if slug in found:
                     out[course.id].append(Requirement(kind, slug, found[slug].title, found[slug].id))
@@ -139,24 +141,24 @@ def evaluate(user_id: int, courses: Iterable[Course]) -> dict[int, Checklist]:
     courses = list(courses)
     reqs = requirements(courses)
     every = [r for items in reqs.values() for r in items]
-    ids = {kind: [r.ref_id for r in every if r.kind == kind] for kind in ("module", "quiz", "roleplay")}
-    read = _read_modules(user_id, ids["module"])
-    quiz_results = _quiz_results(user_id, ids["quiz"])
-    roleplay_results = _roleplay_results(user_id, ids["roleplay"])
+    ids = {kind: [r.ref_id for r in every if r.kind == kind] for kind in ItemKind}
+    read = _read_modules(user_id, ids[ItemKind.MODULE])
+    quiz_results = _quiz_results(user_id, ids[ItemKind.QUIZ])
+    roleplay_results = _roleplay_results(user_id, ids[ItemKind.ROLEPLAY])
     waivers = _waivers(user_id, [c.id for c in courses])
     out = {}
     for course in courses:
         checklist = Checklist(course)
         for req in reqs[course.id]:
             item = Item(req.kind, req.slug, req.title)
-            if req.kind == "module":
-                item.state = "done" if req.ref_id in read else "todo"
+            if req.kind == ItemKind.MODULE:
+                item.state = ItemState.DONE if req.ref_id in read else ItemState.TODO
             else:
-                results = quiz_results if req.kind == "quiz" else roleplay_results
-                item.state, item.score, item.max = results.get(req.ref_id, ("todo", None, None))
+                results = quiz_results if req.kind == ItemKind.QUIZ else roleplay_results
+                item.state, item.score, item.max = results.get(req.ref_id, (ItemState.TODO, None, None))
             item.waiver = waivers.get((course.id, req.kind, req.slug))
-            if item.waiver is not None and item.state != "done":
-                item.state = "waived"
+            if item.waiver is not None and item.state != ItemState.DONE:
+                item.state = ItemState.WAIVED
             checklist.items.append(item)
         out[course.id] = checklist
     return out
@@ -180,17 +182,17 @@ def _quiz_results(user_id: int, quiz_ids: list[int]) -> dict[int, tuple[str, int
         return {}
     rows = db.session.execute(
         select(Attempt.quiz_id, func.max(case((Attempt.passed.is_(True), 1), else_=0)), func.max(Attempt.percent))
-        .where(Attempt.user_id == user_id, Attempt.quiz_id.in_(quiz_ids), Attempt.status == "submitted")
+        .where(Attempt.user_id == user_id, Attempt.quiz_id.in_(quiz_ids), Attempt.status == AttemptStatus.SUBMITTED)
         .group_by(Attempt.quiz_id)
     )
-    return {quiz_id: ("done" if passed else "failed", best, None) for quiz_id, passed, best in rows}
+    return {quiz_id: (ItemState.DONE if passed else ItemState.FAILED, best, None) for quiz_id, passed, best in rows}
 
 
 def _roleplay_results(user_id: int, card_ids: list[int]) -> dict[int, tuple[str, int | None, int | None]]:
     """Per card: (done | pending | failed, best graded total, its rubric maximum); drafts do not count."""
     if not card_ids:
         return {}
-    graded = Submission.status == "graded"
+    graded = Submission.status == SubmissionStatus.GRADED
     rows = db.session.execute(
         select(
             Submission.card_id,
@@ -202,13 +204,13 @@ def _roleplay_results(user_id: int, card_ids: list[int]) -> dict[int, tuple[str,
         .where(
             Submission.trainee_id == user_id,
             Submission.card_id.in_(card_ids),
-            Submission.status.in_(("graded", *WAITING)),
+            Submission.status.in_((SubmissionStatus.GRADED, *WAITING)),
         )
         .group_by(Submission.card_id)
     )
     out = {}
     for card_id, passed, waiting, best, most in rows:
-        state = "done" if passed else "pending" if waiting else "failed"
+        state = ItemState.DONE if passed else ItemState.PENDING if waiting else ItemState.FAILED
         out[card_id] = (state, best, most)
     return out
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 
 from flask_babel import lazy_gettext as _l
@@ -9,9 +10,11 @@ from sqlalchemy import delete, select, union
 from sqlalchemy.exc import IntegrityError
 
 from app.accounts.models import User
+from app.assessments.enums import AttemptStatus
 from app.assessments.models import Attempt, Quiz
 from app.completion import notices
 from app.completion.codes import new_code
+from app.completion.enums import CompletionStatus, ItemKind, ItemState
 from app.completion.models import Certificate, CourseCompletion, Waiver
 from app.completion.rules import Checklist, evaluate
 from app.core import audit
@@ -23,7 +26,9 @@ from app.learning.models import Course, ModuleProgress
 from app.notifications.services import notify
 from app.roleplay.models import RoleplayCard, Submission
 
-RULE_KEYS = {"quiz": "quizzes", "roleplay": "roleplays"}
+log = logging.getLogger(__name__)
+
+RULE_KEYS = {ItemKind.QUIZ: "quizzes", ItemKind.ROLEPLAY: "roleplays"}
 
 
 class CompletionError(Conflict):
@@ -51,26 +56,34 @@ def recompute_courses(user_id: int, courses: Iterable[Course], *, keep_untouched
 def _store(user_id: int, courses: list[Course], checklists: dict[int, Checklist], keep_untouched: bool) -> dict:
     rows = _stored_rows(user_id, courses)
     completed = []
+    moved: list[str] = []  # "course id: old -> new", for the log
     for course in courses:
         checklist = checklists[course.id]
         row = rows.get(course.id)
         if row is None:
-            if not keep_untouched and checklist.status == "not_started":
+            if not keep_untouched and checklist.status == CompletionStatus.NOT_STARTED:
                 continue
-            row = rows[course.id] = CourseCompletion(user_id=user_id, course_id=course.id, status="not_started")
+            row = rows[course.id] = CourseCompletion(
+                user_id=user_id, course_id=course.id, status=CompletionStatus.NOT_STARTED
+            )
             db.session.add(row)
-        was_complete = row.status == "complete"
+        was_complete = row.status == CompletionStatus.COMPLETE
+        if row.status != checklist.status or row.id is None:
+            moved.append(f"{course.id}: {row.status} -> {checklist.status}")
         row.status = checklist.status
         row.done, row.total = checklist.done, checklist.total
         row.items = [item.stored() for item in checklist.items]
-        if row.status == "complete" and not was_complete:
+        if row.status == CompletionStatus.COMPLETE and not was_complete:
             row.completed_at = utcnow()
             completed.append(course)
-        elif row.status != "complete":
+        elif row.status != CompletionStatus.COMPLETE:
             row.completed_at = None
     for course in completed:
         _issue_certificate(user_id, course)
     db.session.commit()
+    if moved:
+        log.info("completion of user %s: courses %s; certificates checked for %s", user_id, "; ".join(moved),
+                 [course.id for course in completed] or "-")
     return rows
 
 
@@ -105,7 +118,7 @@ def recompute_requiring(user_id: int, kind: str, ref_id: int, result: tuple[bool
     the quiz as done or the attempt failed, and already holds a best score at least as high, the
     attempt cannot change any record and nothing is recomputed (a retake that is no better).
     """
-    found = db.session.get(Quiz if kind == "quiz" else RoleplayCard, ref_id)  # usually already in the session
+    found = db.session.get(Quiz if kind == ItemKind.QUIZ else RoleplayCard, ref_id)  # usually already in the session
     if found is None:
         return {}
     slug = found.slug
@@ -136,7 +149,7 @@ def _changes_nothing(row: CourseCompletion, kind: str, slug: str, result: tuple[
     item = next((i for i in row.items or [] if i.get("kind") == kind and i.get("slug") == slug), None)
     if item is None or percent is None or item.get("score") is None:
         return False
-    return (item.get("state") == "done" or not passed) and item["score"] >= percent
+    return (item.get("state") == ItemState.DONE or not passed) and item["score"] >= percent
 
 
 def recompute_all() -> int:
@@ -144,7 +157,7 @@ def recompute_all() -> int:
     active = union(
         select(CourseCompletion.user_id),
         select(ModuleProgress.user_id),
-        select(Attempt.user_id).where(Attempt.status == "submitted"),
+        select(Attempt.user_id).where(Attempt.status == AttemptStatus.SUBMITTED),
         select(Submission.trainee_id),
         select(Waiver.user_id),
     ).subquery()
@@ -175,7 +188,10 @@ def waive(user: User, course: Course, kind: str, slug: str, reason: str, by: Use
         user,
         {"username": user.username, "course": course.slug, "kind": kind, "slug": slug, "reason": reason},
     )
+    db.session.flush()
+    ids = {"waiver": waiver.id, "user": user.id, "course": course.id, "kind": str(kind), "slug": slug, "by": by.id}
     db.session.commit()
+    log.info("waiver %(waiver)s for user %(user)s, course %(course)s, %(kind)s %(slug)s, by user %(by)s", ids)
     recompute(user.id, course)
     return waiver
 
@@ -206,5 +222,7 @@ def revoke_waiver(waiver: Waiver, by: User, reason: str | None = None) -> Course
         db.session.rollback()
         raise CompletionError(str(_l("该豁免已被撤销。")))
     audit.record("completion.waiver_revoked", user, details)
+    ids = {"waiver": waiver.id, "user": user.id, "course": course.id, "by": by.id}
     db.session.commit()
+    log.info("waiver %(waiver)s of user %(user)s, course %(course)s revoked by user %(by)s", ids)
     return recompute(user.id, course)

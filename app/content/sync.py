@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import InstrumentedAttribute
 
 from app.assessments.models import Quiz, QuizVersion
+from app.assessments.pools import paper_size
 from app.content.loader import Content, QuizData
 from app.content.render import render_markdown
 from app.core.signals import content_loaded
@@ -282,7 +283,9 @@ def _quiz_values(data: QuizData, courses: dict[str, Course]) -> dict[str, Any]:
         "cooldown_minutes": data.cooldown_minutes,
         "pass_percent": data.pass_percent,
         "shuffle": data.shuffle,
-        "question_count": len(data.definition["questions"]),
+        "review": data.review,
+        "time_limit_minutes": data.time_limit,
+        "question_count": paper_size(data.definition.get("draw"), data.definition["questions"]),  # per attempt
     }
 
 

@@ -69,7 +69,6 @@ def paginate(query: Select, per_page: int | None = None, page: int | None = None
     return make(page) if page is not None else clamped(make, page_arg())
 
 
-
 class RowPagination(SelectPagination):
     """Pagination over a multi-column select; each row goes through ``factory`` (default: the row itself)."""
 
@@ -83,11 +82,17 @@ def paginate_rows(query: Select, number: int, per_page: int, factory: Callable |
     """One page of a multi-column select (the rows and the count; a page past the end gives the last page)."""
     return clamped(
         lambda n: RowPagination(
-            select=query, session=db.session, page=n, per_page=per_page, max_per_page=MAX_PER_PAGE, error_out=False,
+            select=query,
+            session=db.session,
+            page=n,
+            per_page=per_page,
+            max_per_page=MAX_PER_PAGE,
+            error_out=False,
             factory=factory,
         ),
         number,
     )
+
 
 class IdConverter(IntegerConverter):
     """The ``<int:...>`` URL converter, bounded to the ids a database INTEGER holds (larger ones are 404)."""

@@ -32,7 +32,7 @@ def _assignments_page(course_id: int | None) -> RowPagination:
     return paginate_rows(queries.assignment_rows(course_id), page_arg(), current_app.config["PER_PAGE"])
 
 
-def _by_ids(model: type, ids: list[int] | None) -> list:
+def _by_ids(model: type[Department] | type[Cohort], ids: list[int] | None) -> list:
     return list(db.session.scalars(select(model).where(model.id.in_(ids)))) if ids else []
 
 

@@ -15,16 +15,19 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from app.accounts.models import Cohort, CohortMember, User
+from app.completion.enums import ItemKind, ItemState
 from app.completion.models import Certificate
 from app.completion.rules import Checklist, evaluate
 from app.core.time import utcnow
 from app.extensions import db
 from app.learning.models import Course, Enrolment, Module, ModuleProgress
 from app.reports.queries import today
+from app.roleplay.enums import SubmissionStatus
 from app.roleplay.models import Submission
 
 RECENT_DAYS = 14  # a grade or certificate this recent is news
-KIND_ORDER = {"returned": 0, "module": 1, "quiz": 2, "roleplay": 3}
+RETURNED = SubmissionStatus.RETURNED  # a to-do kind too: a role-play returned for revision
+KIND_ORDER = {RETURNED: 0, ItemKind.MODULE: 1, ItemKind.QUIZ: 2, ItemKind.ROLEPLAY: 3}
 
 
 @dataclass
@@ -36,7 +39,7 @@ class Todo:
     title: str
     course: Course
     due: date | None
-    state: str = "todo"
+    state: str = ItemState.TODO
     remaining: int = 0  # modules: how many are still unread in the course
     submission_id: int | None = None
 
@@ -102,29 +105,31 @@ def trainee_home(user: User) -> Home:
     checklists = evaluate(user.id, courses)
     submissions = _submissions(user.id)
     certificates = {c.course_id: c for c in db.session.scalars(select(Certificate).where(Certificate.user_id == user.id))}
-    returned = {s.card.slug: s for s in submissions if s.status == "returned"}
+    returned = {s.card.slug: s for s in submissions if s.status == SubmissionStatus.RETURNED}
     by_id = {course.id: course for course in courses}
 
     for course in courses:
         checklist = checklists[course.id]
         home.courses.append(CourseRow(course, checklist, due[course.id], certificates.get(course.id)))
-        unread = [item for item in checklist.missing if item.kind == "module"]
+        unread = [item for item in checklist.missing if item.kind == ItemKind.MODULE]
         if unread:
             first = unread[0]
-            home.todos.append(Todo("module", first.slug, first.title, course, due[course.id], remaining=len(unread)))
+            home.todos.append(Todo(ItemKind.MODULE, first.slug, first.title, course, due[course.id], remaining=len(unread)))
         for item in checklist.missing:
-            if item.kind == "quiz" or (item.kind == "roleplay" and item.state != "pending" and item.slug not in returned):
+            if item.kind == ItemKind.QUIZ or (
+                item.kind == ItemKind.ROLEPLAY and item.state != ItemState.PENDING and item.slug not in returned
+            ):
                 home.todos.append(Todo(item.kind, item.slug, item.title, course, due[course.id], item.state))
     for slug, submission in returned.items():
         course = by_id.get(submission.card.course_id)
         if course is not None:
             home.todos.append(
-                Todo("returned", slug, submission.card.title, course, due[course.id], "returned", submission_id=submission.id)
+                Todo(RETURNED, slug, submission.card.title, course, due[course.id], RETURNED, submission_id=submission.id)
             )
     home.todos.sort(key=lambda t: (t.due is None, t.due or date.max, KIND_ORDER[t.kind], t.course.position))
 
     last = _last_read_course(user.id)
-    home.resume = next((t for t in home.todos if t.kind == "module" and t.course.id == last), None)
+    home.resume = next((t for t in home.todos if t.kind == ItemKind.MODULE and t.course.id == last), None)
     if home.resume is not None:
         home.todos.remove(home.resume)
 
@@ -132,7 +137,7 @@ def trainee_home(user: User) -> Home:
     home.news = [
         News("graded", s.graded_at, submission=s)
         for s in submissions
-        if s.status == "graded" and s.graded_at is not None and s.graded_at >= since
+        if s.status == SubmissionStatus.GRADED and s.graded_at is not None and s.graded_at >= since
     ] + [News("certificate", c.issued_at, certificate=c) for c in certificates.values() if c.issued_at >= since]
     home.news.sort(key=lambda n: n.at, reverse=True)
     return home
@@ -148,8 +153,8 @@ def _submissions(user_id: int) -> list[Submission]:
             .where(
                 Submission.trainee_id == user_id,
                 or_(
-                    and_(Submission.id.in_(latest), Submission.status == "returned"),
-                    and_(Submission.status == "graded", Submission.graded_at >= since),
+                    and_(Submission.id.in_(latest), Submission.status == SubmissionStatus.RETURNED),
+                    and_(Submission.status == SubmissionStatus.GRADED, Submission.graded_at >= since),
                 ),
             )
             .options(joinedload(Submission.card))

@@ -14,10 +14,11 @@ from app.accounts.models import Department, User
 from app.core.pagination import parse_int
 from app.extensions import db
 from app.learning.models import Course
+from app.roleplay.enums import SubmissionStatus
 from app.roleplay.models import STATUSES, RoleplayCard, Submission
 
 # Every state HR may see and filter by: everything but drafts.
-STATES = tuple(s for s in STATUSES if s != "draft")
+STATES = tuple(s for s in STATUSES if s != SubmissionStatus.DRAFT)
 
 
 @dataclass

@@ -30,3 +30,30 @@ class SubmissionStatus(StrEnum):
 
 WAITING = frozenset({SubmissionStatus.SUBMITTED, SubmissionStatus.RESUBMITTED})  # in a grader's queue
 EDITABLE = frozenset({SubmissionStatus.DRAFT, SubmissionStatus.RETURNED})  # the trainee may still change it
+
+
+class GradingEvent(StrEnum):
+    """What a grader's save records in a submission's history (``SubmissionEvent.action``) and the audit log."""
+
+    SAVED = "grading-saved"
+    RETURNED = "returned"
+    GRADED = "graded"
+    REGRADED = "regraded"
+
+
+class Verdict(StrEnum):
+    """A rubric scoring's outcome (``scoring.verdict``)."""
+
+    INCOMPLETE = "incomplete"  # not every criterion has a level yet
+    PASSED = "passed"
+    FAILED = "failed"
+
+
+class CardProgress(StrEnum):
+    """Where a trainee stands on a card they have started (the card library's badge)."""
+
+    PASSED = "passed"
+    WAITING = "waiting"  # submitted or resubmitted, in a grader's queue
+    RETURNED = "returned"
+    DRAFT = "draft"
+    FAILED = "failed"  # graded, not passed

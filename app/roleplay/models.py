@@ -11,8 +11,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.accounts.models import User
 from app.core.time import utcnow
 from app.extensions import db
+from app.roleplay.enums import EDITABLE, WAITING, Difficulty, SubmissionStatus
 
-DIFFICULTIES = ("basic", "intermediate", "advanced")
+DIFFICULTIES = tuple(Difficulty)
 
 
 class Rubric(db.Model):
@@ -67,9 +68,7 @@ class RoleplayCard(db.Model):
     rubric: Mapped[Rubric] = relationship(lazy="joined")
 
 
-STATUSES = ("draft", "submitted", "returned", "resubmitted", "graded")
-WAITING = ("submitted", "resubmitted")
-EDITABLE = ("draft", "returned")
+STATUSES = tuple(SubmissionStatus)
 
 
 class SelfScore(db.Model):
@@ -95,7 +94,7 @@ class Submission(db.Model):
     trainee_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     card_id: Mapped[int] = mapped_column(ForeignKey("roleplay_cards.id"), index=True)
     rubric_version_id: Mapped[int | None] = mapped_column(ForeignKey("rubric_versions.id"))
-    status: Mapped[str] = mapped_column(String(20), default="draft")
+    status: Mapped[str] = mapped_column(String(20), default=SubmissionStatus.DRAFT.value)
     response_text: Mapped[str] = mapped_column(Text, default="")
     audio_name: Mapped[str | None] = mapped_column(String(64))
     audio_mime: Mapped[str | None] = mapped_column(String(40))

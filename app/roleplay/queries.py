@@ -14,6 +14,7 @@ from app.extensions import db
 from app.learning import enrolments
 from app.learning.models import Course
 from app.notifications.queries import unread_count
+from app.roleplay.enums import CardProgress, SubmissionStatus
 from app.roleplay.models import (
     DIFFICULTIES,
     STATUSES,
@@ -24,7 +25,10 @@ from app.roleplay.models import (
     SubmissionEvent,
 )
 
-QUEUE_FILTERS = ("waiting", "submitted", "resubmitted", "returned", "graded", "all")
+QUEUE_FILTERS = (
+    "waiting", SubmissionStatus.SUBMITTED, SubmissionStatus.RESUBMITTED, SubmissionStatus.RETURNED,
+    SubmissionStatus.GRADED, "all",
+)
 
 
 def card_by_slug(slug: str) -> RoleplayCard | None:
@@ -85,14 +89,14 @@ class CardState:
     passed: bool
 
     @property
-    def state(self) -> str:
+    def state(self) -> CardProgress:
         """passed | waiting | returned | draft | failed (a card without attempts has no CardState: not started)."""
         if self.passed:
-            return "passed"
+            return CardProgress.PASSED
         status = self.latest.status
         if status in WAITING:
-            return "waiting"
-        return "failed" if status == "graded" else status
+            return CardProgress.WAITING
+        return CardProgress.FAILED if status == SubmissionStatus.GRADED else CardProgress(status)
 
 
 def card_states(user_id: int, card_ids: list[int]) -> dict[int, CardState]:
@@ -111,7 +115,7 @@ def card_states(user_id: int, card_ids: list[int]) -> dict[int, CardState]:
         .where(
             earlier.trainee_id == user_id,
             earlier.card_id == Submission.card_id,
-            earlier.status == "graded",
+            earlier.status == SubmissionStatus.GRADED,
             earlier.passed.is_(True),
         )
         .correlate(Submission)
@@ -140,7 +144,7 @@ def open_submission(user_id: int, card_id: int) -> Submission | None:
     """The user's attempt at a card that is not graded yet, if any."""
     return db.session.scalar(
         select(Submission)
-        .where(Submission.trainee_id == user_id, Submission.card_id == card_id, Submission.status != "graded")
+        .where(Submission.trainee_id == user_id, Submission.card_id == card_id, Submission.status != SubmissionStatus.GRADED)
         .order_by(Submission.id.desc())
         .limit(1)
     )
@@ -181,14 +185,14 @@ def teaches_trainee(user: User, trainee_id: int) -> bool:
 
 def can_grade(user: User, submission: Submission) -> bool:
     """Instructors grade handed-in work of trainees in cohorts they teach (never their own)."""
-    return submission.status != "draft" and teaches_trainee(user, submission.trainee_id)
+    return submission.status != SubmissionStatus.DRAFT and teaches_trainee(user, submission.trainee_id)
 
 
 def can_view(user: User, submission: Submission) -> bool:
     """The trainee sees their own work; HR and admins see grades; instructors their cohorts'."""
     if submission.trainee_id == user.id:
         return True
-    if submission.status == "draft":
+    if submission.status == SubmissionStatus.DRAFT:
         return False
     return user.has_role("hr", "admin") or can_grade(user, submission)
 
@@ -222,10 +226,10 @@ def queue(
     )
     if status == "waiting":
         query = query.where(Submission.status.in_(WAITING))
-    elif status in STATUSES and status != "draft":
+    elif status in STATUSES and status != SubmissionStatus.DRAFT:
         query = query.where(Submission.status == status)
     else:
-        query = query.where(Submission.status != "draft")
+        query = query.where(Submission.status != SubmissionStatus.DRAFT)
     if course_id:
         query = query.where(RoleplayCard.course_id == course_id)
     if card_id:

@@ -13,6 +13,7 @@ from app.core.decorators import role_required
 from app.core.pagination import id_arg, paginate
 from app.extensions import db
 from app.roleplay import assistant, queries, scoring, services, uploads
+from app.roleplay.enums import WAITING, SubmissionStatus
 from app.roleplay.forms import GradeForm, LiveForm, ResponseForm, RubricForm, criterion_values
 from app.roleplay.models import DIFFICULTIES, RoleplayCard, Submission
 
@@ -112,7 +113,7 @@ def save_response(slug: str):
         target = form.audio if error.field == "audio" else form.response
         target.errors = [*target.errors, str(error)]
         return _render_card(card, form, 400)
-    if submission.status in ("submitted", "resubmitted"):
+    if submission.status in WAITING:
         flash(_("已提交给讲师，批改后你会收到通知。"), "success")
     else:
         flash(_("草稿已保存，只有你自己能看到。"), "success")
@@ -153,7 +154,7 @@ def my_submissions():
 
 def _feedback(submission: Submission) -> dict[str, Any] | None:
     """Per-criterion levels and comments of a graded submission (None before grading)."""
-    if submission.status != "graded" or submission.rubric_version is None:
+    if submission.status != SubmissionStatus.GRADED or submission.rubric_version is None:
         return None
     levels, comments = submission.chosen()
     return {
@@ -245,7 +246,7 @@ def _render_grading(
     error: str | None = None,
     conflict: services.ConflictError | None = None,
 ):
-    definition = item.rubric_version.definition
+    definition, maximum = item.rubric_version.definition, item.rubric_version.max_points
     detections = assistant.detect(item.response_text)
     saved_levels, saved_comments = item.chosen() if conflict else ({}, {})
     return render_template(
@@ -257,9 +258,9 @@ def _render_grading(
         levels=levels,
         comments=comments,
         total=scoring.total(definition, levels),
-        max_points=item.rubric_version.max_points,
-        pass_mark=scoring.pass_mark(item.rubric_version.max_points, item.card.pass_percent),
-        verdict=scoring.verdict(definition, levels, item.rubric_version.max_points, item.card.pass_percent),
+        max_points=maximum,
+        pass_mark=scoring.pass_mark(maximum, item.card.pass_percent),
+        verdict=scoring.verdict(definition, levels, maximum, item.card.pass_percent),
         actions=services.allowed_actions(item, current_user),
         findings=assistant.by_rule(detections),
         segments=assistant.segments(item.response_text, detections),

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.roleplay.enums import Verdict
+
 
 def criteria(definition: dict[str, Any]) -> list[dict[str, Any]]:
     """The rubric's criteria in order."""
@@ -35,11 +37,11 @@ def passed(points: int, maximum: int, pass_percent: int) -> bool:
     return points * 100 >= maximum * pass_percent
 
 
-def verdict(definition: dict[str, Any], levels: dict[str, int], maximum: int, pass_percent: int) -> str:
+def verdict(definition: dict[str, Any], levels: dict[str, int], maximum: int, pass_percent: int) -> Verdict:
     """``incomplete`` until every criterion has a level, then ``passed`` or ``failed`` (as ``passed`` decides)."""
     if len(levels) < len(criteria(definition)):
-        return "incomplete"
-    return "passed" if passed(total(definition, levels), maximum, pass_percent) else "failed"
+        return Verdict.INCOMPLETE
+    return Verdict.PASSED if passed(total(definition, levels), maximum, pass_percent) else Verdict.FAILED
 
 
 def parse_levels(definition: dict[str, Any], raw: dict[str, Any]) -> tuple[dict[str, int], list[str]]:

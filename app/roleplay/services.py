@@ -17,6 +17,7 @@ from app.core.time import utcnow
 from app.extensions import db
 from app.notifications.services import notify, register_kinds
 from app.roleplay import queries, scoring
+from app.roleplay.enums import GradingEvent, SubmissionStatus
 from app.roleplay.models import (
     CriterionScore,
     RoleplayCard,
@@ -28,18 +29,19 @@ from app.roleplay.models import (
 from app.roleplay.uploads import UploadError, delete_audio, store_audio
 
 # (status, action) -> next status. Anything not listed is refused.
-TRANSITIONS: dict[tuple[str, str], str] = {
-    ("draft", "save"): "draft",  # trainee edits a draft
-    ("draft", "submit"): "submitted",
-    ("returned", "save"): "returned",  # trainee edits a revision
-    ("returned", "resubmit"): "resubmitted",
-    ("submitted", "save-grading"): "submitted",  # grader's draft
-    ("resubmitted", "save-grading"): "resubmitted",
-    ("submitted", "grade"): "graded",
-    ("resubmitted", "grade"): "graded",
-    ("graded", "grade"): "graded",  # a grade change, kept in the history
-    ("submitted", "return"): "returned",
-    ("resubmitted", "return"): "returned",
+_S = SubmissionStatus
+TRANSITIONS: dict[tuple[str, str], SubmissionStatus] = {
+    (_S.DRAFT, "save"): _S.DRAFT,  # trainee edits a draft
+    (_S.DRAFT, "submit"): _S.SUBMITTED,
+    (_S.RETURNED, "save"): _S.RETURNED,  # trainee edits a revision
+    (_S.RETURNED, "resubmit"): _S.RESUBMITTED,
+    (_S.SUBMITTED, "save-grading"): _S.SUBMITTED,  # grader's draft
+    (_S.RESUBMITTED, "save-grading"): _S.RESUBMITTED,
+    (_S.SUBMITTED, "grade"): _S.GRADED,
+    (_S.RESUBMITTED, "grade"): _S.GRADED,
+    (_S.GRADED, "grade"): _S.GRADED,  # a grade change, kept in the history
+    (_S.SUBMITTED, "return"): _S.RETURNED,
+    (_S.RESUBMITTED, "return"): _S.RETURNED,
 }
 GRADER_ACTIONS = {"save": "save-grading", "grade": "grade", "return": "return"}
 TRAINEE_ACTIONS = ("save", "submit")  # on the trainee's open attempt ("submit" hands in or resubmits)
@@ -143,7 +145,10 @@ def save_self_score(user: User, card: RoleplayCard, raw_levels: dict[str, Any]) 
         max_points=version.max_points,
     )
     db.session.add(score)
+    db.session.flush()
+    ids = {"self_score_id": score.id, "user_id": user.id, "card_id": card.id}
     db.session.commit()
+    log.info("self-score %(self_score_id)s saved by user %(user_id)s for card %(card_id)s", ids)
     return score
 
 
@@ -170,9 +175,9 @@ def save_response(
     if submission is not None and submission.waiting:
         raise TransitionError(_l("这份练习已提交，正在等待讲师批改，暂时不能修改。"))
     if submission is None:
-        submission = Submission(trainee_id=trainee.id, card_id=card.id, status="draft")
+        submission = Submission(trainee_id=trainee.id, card_id=card.id, status=SubmissionStatus.DRAFT)
     before = submission.status
-    action = ("resubmit" if before == "returned" else "submit") if submit else "save"
+    action = ("resubmit" if before == SubmissionStatus.RETURNED else "submit") if submit else "save"
     after = next_status(before, action)
     version = _current_version(card) if submit and submission.rubric_version_id is None else None
     try:
@@ -195,11 +200,13 @@ def save_response(
         db.session.flush()
         _event(submission, trainee, action, before, {"chars": len(text), "audio": bool(submission.audio_name)})
         idempotency.remember(request_key, submission.id)
+        ids = {"submission_id": submission.id, "trainee_id": trainee.id, "action": action, "status": str(after)}
         db.session.commit()
     except Exception:
         db.session.rollback()
         delete_audio(stored.name if stored else None)
         raise
+    log.info("submission %(submission_id)s of trainee %(trainee_id)s: %(action)s -> %(status)s", ids)
     delete_audio(replaced)
     return submission
 
@@ -214,7 +221,7 @@ def start_live(instructor: User, card: RoleplayCard, trainee: User, partner_name
     submission = Submission(
         trainee_id=trainee.id,
         card_id=card.id,
-        status="submitted",
+        status=SubmissionStatus.SUBMITTED,
         live=True,
         partner_name=partner or None,
         rubric_version_id=version.id,
@@ -224,7 +231,11 @@ def start_live(instructor: User, card: RoleplayCard, trainee: User, partner_name
     db.session.add(submission)
     db.session.flush()
     _event(submission, instructor, "live", None, {"partner": partner})
+    ids = {"submission_id": submission.id, "instructor_id": instructor.id, "trainee_id": trainee.id}
     db.session.commit()
+    log.info(
+        "live submission %(submission_id)s opened by instructor %(instructor_id)s for trainee %(trainee_id)s", ids
+    )
     return submission
 
 
@@ -313,14 +324,14 @@ def save_grading(
     except StaleDataError:
         db.session.rollback()
         raise ConflictError(submission, queries.last_event(submission.id)) from None
-    event = {"save": "grading-saved", "return": "returned"}.get(action)
-    event = event or ("regraded" if before == "graded" else "graded")
+    event = {"save": GradingEvent.SAVED, "return": GradingEvent.RETURNED}.get(action)
+    event = event or (GradingEvent.REGRADED if before == SubmissionStatus.GRADED else GradingEvent.GRADED)
     _event(submission, grader, event, before, details)
-    if event != "grading-saved":
+    if event != GradingEvent.SAVED:
         audit.record(f"roleplay.{event}", submission, {"trainee_id": submission.trainee_id, "card": submission.card.slug, "total": points, "passed": submission.passed})
     ids = {"submission_id": submission.id, "grader_id": grader.id, "action": action}
     db.session.commit()
-    log.info("grading saved", extra=ids)
+    log.info("submission %(submission_id)s: grading saved by %(grader_id)s (%(action)s)", ids)
     if action == "grade":
         submission_graded.send(
             submission,

@@ -41,6 +41,9 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(marker)
 
 
+LIVE_APPS: list = []  # the app behind the live server (see live_app)
+
+
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory) -> Iterator[str]:
     """Serve the app (CSRF on, real content, demo accounts) on a free local port; yield its base URL."""
@@ -61,6 +64,7 @@ def live_server(tmp_path_factory) -> Iterator[str]:
 
         ensure_demo()
         db.session.remove()
+    LIVE_APPS.append(app)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -69,6 +73,12 @@ def live_server(tmp_path_factory) -> Iterator[str]:
     with app.app_context():
         db.session.remove()
         db.drop_all()
+
+
+@pytest.fixture
+def live_app(live_server):
+    """The app the live server runs, for a test that must move time on in its database (a cooldown)."""
+    return LIVE_APPS[-1]
 
 
 @pytest.fixture(scope="session")

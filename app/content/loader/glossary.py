@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from app.content.loader.common import Problem, Reader, read_text
 
@@ -39,25 +40,32 @@ def load_glossary(path: Path, root: Path, problems: list[Problem]) -> list[Gloss
     slugs: set[str] = set()
     names: set[str] = set()
     for i, item in enumerate(raw or []):
-        tpath = ("terms", i)
-        if not isinstance(item, dict):
-            reader.error(tpath, "must be a mapping {slug, term, definition}")
-            continue
-        reader.unknown_keys(item, tpath, {"slug", "term", "definition"})
-        slug = reader.require(item, tpath, "slug", str)
-        term = reader.text(item, tpath, "term", max_len=80)
-        definition = reader.text(item, tpath, "definition", max_len=2000)
-        if slug is not None and reader.slug(slug, (*tpath, "slug")):
-            if slug in slugs:
-                reader.error((*tpath, "slug"), f"duplicate term slug '{slug}'")
-            slugs.add(slug)
+        term = _term(reader, item, i, slugs, names)
         if term is not None:
-            if term in names:
-                reader.error((*tpath, "term"), f"duplicate term '{term}'")
-            names.add(term)
-        if None not in (slug, term, definition):
-            terms.append(GlossaryTermData(slug, term, definition, i, reader.line_of(tpath), reader.rel))
+            terms.append(term)
     if raw is not None and not raw:
         reader.error(("terms",), "needs at least one term")
     return terms
 
+
+def _term(reader: Reader, item: Any, i: int, slugs: set[str], names: set[str]) -> GlossaryTermData | None:
+    """One term (None when unusable); ``slugs`` and ``names`` collect what was seen so far, for duplicates."""
+    tpath = ("terms", i)
+    if not isinstance(item, dict):
+        reader.error(tpath, "must be a mapping {slug, term, definition}")
+        return None
+    reader.unknown_keys(item, tpath, {"slug", "term", "definition"})
+    slug = reader.require(item, tpath, "slug", str)
+    term = reader.text(item, tpath, "term", max_len=80)
+    definition = reader.text(item, tpath, "definition", max_len=2000)
+    if slug is not None and reader.slug(slug, (*tpath, "slug")):
+        if slug in slugs:
+            reader.error((*tpath, "slug"), f"duplicate term slug '{slug}'")
+        slugs.add(slug)
+    if term is not None:
+        if term in names:
+            reader.error((*tpath, "term"), f"duplicate term '{term}'")
+        names.add(term)
+    if slug is None or term is None or definition is None:
+        return None
+    return GlossaryTermData(slug, term, definition, i, reader.line_of(tpath), reader.rel)
