@@ -96,6 +96,10 @@ ROLEPLAY_OUTCOMES = [
     (Outcome.NONE, 40), (Outcome.DRAFT, 8), (Outcome.WAITING, 22), (Outcome.RETURNED, 8), (Outcome.FAILED, 14),
     (Outcome.PASSED, 8),
 ]
+OUTCOME_STATUS: dict[str, SubmissionStatus] = {  # the submission an outcome leaves (graded otherwise)
+    Outcome.DRAFT: SubmissionStatus.DRAFT, Outcome.WAITING: SubmissionStatus.SUBMITTED,
+    Outcome.RETURNED: SubmissionStatus.RETURNED,
+}
 
 
 class DemoDataError(RuntimeError):
@@ -512,10 +516,7 @@ class _Generator:
         points = scoring.total(card.definition, levels)
         graded = outcome in (Outcome.PASSED, Outcome.FAILED)
         passed = scoring.passed(points, card.max_points, card.pass_percent) if graded else None
-        status = {
-            Outcome.DRAFT: SubmissionStatus.DRAFT, Outcome.WAITING: SubmissionStatus.SUBMITTED,
-            Outcome.RETURNED: SubmissionStatus.RETURNED,
-        }.get(outcome, SubmissionStatus.GRADED)
+        status = OUTCOME_STATUS.get(outcome, SubmissionStatus.GRADED)
         overall = RETURN_NOTE if outcome == Outcome.RETURNED else rng.choice(OVERALL) if graded else ""
         self.writer.add(
             Submission, id=submission_id, trainee_id=person.id, card_id=card.id,

@@ -109,6 +109,10 @@ def test_the_quiz_summary_matches_the_hand_computed_figures():
 def test_the_groups_are_the_top_and_bottom_27_percent():
     upper, lower = analysis.groups(rows())
     assert (upper, lower) == ({1, 10, 2}, {5, 7, 8})
+    many = [AttemptRow(i, i, 1, i * 5, False, datetime(2026, 3, 1), (), {}) for i in range(1, 21)]
+    upper, lower = analysis.groups(many)  # round(0.27 × 20) = 5 each
+    assert (upper, lower) == ({16, 17, 18, 19, 20}, {1, 2, 3, 4, 5})
+    assert analysis.groups(many[:1]) == (set(), set())
 
 
 @pytest.mark.parametrize(

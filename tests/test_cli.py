@@ -100,8 +100,15 @@ def test_migrations_build_the_schema_on_an_empty_database_and_match_the_models(e
 
 
 def test_demo_is_idempotent_and_prints_logins(empty_database):
-    env = {"APP_ENV": "development", "DATABASE_URL": empty_database, "CONTENT_DIR": str(TEST_CONTENT),
-           "PORT": "", "HOST": "", "FLASK_RUN_PORT": "", "FLASK_RUN_HOST": ""}
+    env = {
+        "APP_ENV": "development",
+        "DATABASE_URL": empty_database,
+        "CONTENT_DIR": str(TEST_CONTENT),
+        "PORT": "",
+        "HOST": "",
+        "FLASK_RUN_PORT": "",
+        "FLASK_RUN_HOST": "",
+    }
     first = _run_flask(["demo"], env)
     assert first.returncode == 0, first.stderr
     assert "trainee5" in first.stdout and "learn-pass-2024" in first.stdout

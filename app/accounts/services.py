@@ -230,9 +230,10 @@ def update_user(
     elif active and not user.active:
         user.active = True
         audit.record("user.reactivated", user, {"username": user.username})
+    ids = {"user_id": user.id, "actor_id": actor.id if actor else None}
     with _taken(_l("工号已被占用，请换一个。")):
         db.session.commit()
-    log.info("user updated", extra={"user_id": user.id, "actor_id": actor.id if actor else None})
+    log.info("user updated", extra=ids)
     return user
 
 
@@ -258,8 +259,9 @@ def set_roles(
             details["source"] = source
         record_as(actor, "user.roles_changed", user, details)
     if commit:
+        ids = {"user_id": user.id, "actor_id": actor.id if actor else None}
         db.session.commit()
-        log.info("roles set", extra={"user_id": user.id, "actor_id": actor.id if actor else None})
+        log.info("roles set", extra=ids)
 
 
 def end_all_sessions(user: User) -> None:
@@ -281,9 +283,10 @@ def deactivate_user(user: User, *, actor: User | None = None) -> None:
     """Deactivate an account; open sessions end on their next request (nobody deactivates themselves)."""
     if actor is not None and actor.id == user.id:
         raise SelfLockoutError(str(_l("不能停用自己的账号。")))
+    ids = {"user_id": user.id, "actor_id": actor.id if actor else None}
     _deactivate(user)
     db.session.commit()
-    log.info("user deactivated", extra={"user_id": user.id, "actor_id": actor.id if actor else None})
+    log.info("user deactivated", extra=ids)
 
 
 def change_password(user: User, current: str, new: str) -> None:

@@ -36,9 +36,9 @@ def paper(attempt: Attempt) -> list[dict[str, Any]]:
 
 
 def _module(links: dict[str, tuple[str, str, str]], slug: str | None) -> dict[str, str] | None:
-    if slug not in links:
+    if slug is None or slug not in links:
         return None
-    course, module, title = links[slug]  # type: ignore[index]
+    course, module, title = links[slug]
     return {"slug": module, "title": title, "url": url_for("learning.module", slug=course, module_slug=module)}
 
 

@@ -257,13 +257,13 @@ def items(rows: list[AttemptRow], definitions: dict[int, dict[str, Any]], curren
         question = questions[qid]
         known = [o["key"] for o in question.get("options", [])]
         texts = {o["key"]: o.get("text", "") for o in question.get("options", [])}
-        keys = known + sorted(k for k in chosen[qid] if k not in texts)
+        shown = known + sorted(k for k in chosen[qid] if k not in texts)
         item.options = [
             OptionCount(
                 key, texts.get(key, key), chosen[qid].get(key, 0),
                 chosen[qid].get(key, 0) / item.responses if item.responses else None, key in item.answer,
             )
-            for key in keys
+            for key in shown
         ]
         item.point_biserial = point_biserial(*totals[qid])
         if item.responses or qid in {q["id"] for q in current.get("questions", [])}:
@@ -315,9 +315,12 @@ def load(viewer: User, quiz: Quiz, cohort_id: int | None = None) -> QuizStatisti
         if question_id is not None:
             row.answers[question_id] = value
     version_ids = {r.version_id for r in rows.values()} | {quiz.current_version_id or 0}
-    definitions = dict(
-        db.session.execute(select(QuizVersion.id, QuizVersion.definition).where(QuizVersion.id.in_(version_ids))).all()
-    )
+    definitions: dict[int, dict[str, Any]] = {
+        version_id: definition
+        for version_id, definition in db.session.execute(
+            select(QuizVersion.id, QuizVersion.definition).where(QuizVersion.id.in_(version_ids))
+        )
+    }
     for row in rows.values():
         if not row.paper:  # attempts stored before papers were recorded: every question of their version
             object.__setattr__(row, "paper", tuple(q["id"] for q in definitions[row.version_id]["questions"]))

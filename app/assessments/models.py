@@ -120,7 +120,7 @@ class AttemptAnswer(db.Model):
     attempt: Mapped[Attempt] = relationship(back_populates="answers")
 
 
-class AttemptRegrade(db.Model):
+class AttemptRegrade(db.Model):  # type: ignore[name-defined]  # db.Model is built at runtime (mypy-baseline.txt)
     """One explicit regrade of a submitted attempt: the result before and after, who, when and why.
 
     A stored result changes only through a row here (DESIGN: "an explicit, recorded regrade").

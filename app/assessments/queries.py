@@ -318,7 +318,7 @@ def review_context(attempt: Attempt, level: ReviewLevel) -> dict[str, Any]:
         context.update(
             band=next((b for b in bands if b["key"] == attempt.band_key), None),
             chart=range_chart(bands, attempt.score or 0, attempt.band_key),
-            scales=[(s, range_chart(definition["scales"][s.key]["bands"], s.total, s.band and s.band["key"]))
+            scales=[(s, range_chart(definition["scales"][s.key]["bands"], s.total, s.band["key"] if s.band else None))
                     for s in scored.scales],
             costly=costly,
             links=module_links(attempt.quiz.course_id, {c.module for c, _ in costly if c.module}),

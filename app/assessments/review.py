@@ -37,8 +37,10 @@ class ReviewLevel(StrEnum):
     SCORE = "score"  # the score (and for self-assessments the band and its interpretation)
 
 
-DEFAULT_POLICY = {QuizKind.KNOWLEDGE: ReviewPolicy.AFTER_PASS, QuizKind.SELF_ASSESSMENT: ReviewPolicy.IMMEDIATE}
-POLICIES = {
+DEFAULT_POLICY: dict[str, ReviewPolicy] = {
+    QuizKind.KNOWLEDGE: ReviewPolicy.AFTER_PASS, QuizKind.SELF_ASSESSMENT: ReviewPolicy.IMMEDIATE,
+}
+POLICIES: dict[str, tuple[ReviewPolicy, ...]] = {
     QuizKind.KNOWLEDGE: tuple(ReviewPolicy),
     QuizKind.SELF_ASSESSMENT: (ReviewPolicy.IMMEDIATE, ReviewPolicy.NEVER),
 }

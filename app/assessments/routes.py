@@ -18,7 +18,7 @@ from app.assessments.models import Attempt, AttemptAnswer, Quiz, QuizVersion
 from app.assessments.questions import in_attempt_order
 from app.core.decorators import role_required
 from app.core.domain import http_status
-from app.core.pagination import id_arg, paginate
+from app.core.pagination import id_arg, paginate, parse_int
 from app.core.time import utcnow
 from app.extensions import db
 
@@ -31,6 +31,13 @@ def _quiz_or_404(slug: str) -> Quiz:
     if quiz is None:
         abort(404)
     return quiz
+
+
+def _definition(quiz: Quiz) -> dict[str, Any]:
+    """The current definition of a live quiz (available_quiz only returns quizzes that have one)."""
+    if quiz.current_version is None:
+        abort(404)
+    return quiz.current_version.definition
 
 
 def _own_attempt_or_404(slug: str, attempt_id: int) -> Attempt:
@@ -65,13 +72,13 @@ def index():
 
 def _history_chart(quiz: Quiz, attempts: list[Attempt]):
     if quiz.kind == QuizKind.KNOWLEDGE:
-        values = [(a.submitted_at, a.percent or 0) for a in attempts]
+        values = [(a.submitted_at, a.percent or 0) for a in attempts if a.submitted_at]
         line = [(quiz.pass_percent or 0, _("及格线 %(p)d%%", p=quiz.pass_percent or 0))]
         return history_chart(values, 0, 100, line, y_ticks=[0, 50, 100])
-    bands = sorted(quiz.current_version.definition.get("bands") or [], key=lambda b: b["min"])
+    bands = sorted(_definition(quiz).get("bands") or [], key=lambda b: b["min"])
     if not bands:
         return None
-    values = [(a.submitted_at, a.score or 0) for a in attempts]
+    values = [(a.submitted_at, a.score or 0) for a in attempts if a.submitted_at]
     lines = [(b["min"], str(b["min"])) for b in bands[1:]]
     return history_chart(values, bands[0]["min"], bands[-1]["max"], lines)
 
@@ -86,7 +93,7 @@ def quiz(slug: str):
     block = None if summary.open else services.attempt_block(current_user, quiz)
     page = paginate(queries.history(current_user.id, quiz.id))
     chart = _history_chart(quiz, queries.chart_attempts(current_user.id, quiz.id))
-    definition = quiz.current_version.definition
+    definition = _definition(quiz)
     return render_template(
         "assessments/quiz.html", quiz=quiz, summary=summary, block=block, page=page, chart=chart,
         titles=queries.band_titles(page.items), form=AttemptForm(), pool_size=len(definition["questions"]),
@@ -322,11 +329,12 @@ def regrade_post(slug: str):
     form = RegradeForm()
     if not form.validate_on_submit():
         return _regrade_page(quiz, form, 422)
-    version = db.session.get(QuizVersion, int(form.version.data)) if (form.version.data or "").isdigit() else None
+    version_id = parse_int(form.version.data)
+    version = db.session.get(QuizVersion, version_id) if version_id is not None else None
     if version is None or version.quiz_id != quiz.id:
         abort(404)
     try:
-        report = services.regrade(quiz, version.id, form.reason.data, current_user)
+        report = services.regrade(quiz, version.id, form.reason.data or "", current_user)
     except services.RegradeError as error:
         flash(str(error), "danger")
         return _regrade_page(quiz, form, http_status(error))

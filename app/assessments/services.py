@@ -218,14 +218,21 @@ def _refuse_late(attempt: Attempt) -> None:
         raise AttemptExpired(deadline)  # type: ignore[arg-type]
 
 
+def _rowcount(result: Any) -> int:
+    """The number of rows an UPDATE touched."""
+    return int(result.rowcount)
+
+
 def _lock_open(attempt: Attempt) -> None:
     """Lock the attempt row for this transaction; raise AttemptError when it is no longer open."""
-    touched = db.session.execute(
-        update(Attempt)
-        .where(Attempt.id == attempt.id, Attempt.status == OPEN)
-        .values(status=OPEN)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    touched = _rowcount(
+        db.session.execute(
+            update(Attempt)
+            .where(Attempt.id == attempt.id, Attempt.status == OPEN)
+            .values(status=OPEN)
+            .execution_options(synchronize_session=False)
+        )
+    )
     if touched != 1:
         db.session.rollback()
         raise AttemptError(str(_l("本次作答已经提交，不能再修改答案。")))
@@ -324,12 +331,14 @@ def _scored(attempt: Attempt, *, regraded: bool = False) -> None:
 
 def _claim(attempt: Attempt, **values: Any) -> bool:
     """Mark an open attempt submitted (``WHERE status = 'in_progress'``): False when another request did."""
-    claimed = db.session.execute(
-        update(Attempt)
-        .where(Attempt.id == attempt.id, Attempt.status == OPEN)
-        .values(status=DONE, **values)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    claimed = _rowcount(
+        db.session.execute(
+            update(Attempt)
+            .where(Attempt.id == attempt.id, Attempt.status == OPEN)
+            .values(status=DONE, **values)
+            .execution_options(synchronize_session=False)
+        )
+    )
     if claimed != 1:
         db.session.rollback()
         db.session.refresh(attempt)
@@ -510,12 +519,14 @@ def regrade(quiz: Quiz, version_id: int, reason: str, actor: User) -> RegradeRep
             skipped += 1
             continue
         old = {key: getattr(attempt, key) for key in ("score", "max_score", "percent", "passed", "band_key")}
-        claimed = db.session.execute(
-            update(Attempt)
-            .where(Attempt.id == attempt.id, Attempt.quiz_version_id == version_id, Attempt.status == DONE)
-            .values(quiz_version_id=quiz.current_version_id, **values)
-            .execution_options(synchronize_session=False)
-        ).rowcount
+        claimed = _rowcount(
+            db.session.execute(
+                update(Attempt)
+                .where(Attempt.id == attempt.id, Attempt.quiz_version_id == version_id, Attempt.status == DONE)
+                .values(quiz_version_id=quiz.current_version_id, **values)
+                .execution_options(synchronize_session=False)
+            )
+        )
         if claimed != 1:  # regraded by someone else meanwhile
             skipped += 1
             continue

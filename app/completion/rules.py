@@ -176,7 +176,7 @@ def _read_modules(user_id: int, module_ids: list[int]) -> set[int]:
     )
 
 
-def _quiz_results(user_id: int, quiz_ids: list[int]) -> dict[int, tuple[str, int | None, int | None]]:
+def _quiz_results(user_id: int, quiz_ids: list[int]) -> dict[int, tuple[ItemState, int | None, int | None]]:
     """Per quiz: (done | failed, best percent, None) over submitted attempts."""
     if not quiz_ids:
         return {}
@@ -188,7 +188,7 @@ def _quiz_results(user_id: int, quiz_ids: list[int]) -> dict[int, tuple[str, int
     return {quiz_id: (ItemState.DONE if passed else ItemState.FAILED, best, None) for quiz_id, passed, best in rows}
 
 
-def _roleplay_results(user_id: int, card_ids: list[int]) -> dict[int, tuple[str, int | None, int | None]]:
+def _roleplay_results(user_id: int, card_ids: list[int]) -> dict[int, tuple[ItemState, int | None, int | None]]:
     """Per card: (done | pending | failed, best graded total, its rubric maximum); drafts do not count."""
     if not card_ids:
         return {}

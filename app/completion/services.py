@@ -28,7 +28,7 @@ from app.roleplay.models import RoleplayCard, Submission
 
 log = logging.getLogger(__name__)
 
-RULE_KEYS = {ItemKind.QUIZ: "quizzes", ItemKind.ROLEPLAY: "roleplays"}
+RULE_KEYS: dict[str, str] = {ItemKind.QUIZ: "quizzes", ItemKind.ROLEPLAY: "roleplays"}
 
 
 class CompletionError(Conflict):
@@ -222,7 +222,7 @@ def revoke_waiver(waiver: Waiver, by: User, reason: str | None = None) -> Course
         db.session.rollback()
         raise CompletionError(str(_l("该豁免已被撤销。")))
     audit.record("completion.waiver_revoked", user, details)
-    ids = {"waiver": waiver.id, "user": user.id, "course": course.id, "by": by.id}
+    ids = {"waiver": waiver.id, "user": waiver.user_id, "course": waiver.course_id, "by": by.id}
     db.session.commit()
     log.info("waiver %(waiver)s of user %(user)s, course %(course)s revoked by user %(by)s", ids)
     return recompute(user.id, course)

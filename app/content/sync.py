@@ -182,7 +182,8 @@ class Entry:
 
 def _sync_versioned(kind: Versioned, entries: Iterable[Entry], report: SyncReport) -> dict[str, Any]:
     """Upsert each entry's row, point it at the version of its definition (made when new), archive the rest."""
-    existing: dict[str, Any] = {r.slug: r for r in db.session.scalars(select(kind.model))}
+    rows: Iterable[Any] = db.session.scalars(select(kind.model))
+    existing: dict[str, Any] = {r.slug: r for r in rows}
     seen = set()
     for entry in entries:
         seen.add(entry.slug)

@@ -27,7 +27,7 @@ from app.roleplay.models import Submission
 
 RECENT_DAYS = 14  # a grade or certificate this recent is news
 RETURNED = SubmissionStatus.RETURNED  # a to-do kind too: a role-play returned for revision
-KIND_ORDER = {RETURNED: 0, ItemKind.MODULE: 1, ItemKind.QUIZ: 2, ItemKind.ROLEPLAY: 3}
+KIND_ORDER: dict[str, int] = {RETURNED: 0, ItemKind.MODULE: 1, ItemKind.QUIZ: 2, ItemKind.ROLEPLAY: 3}
 
 
 @dataclass
@@ -104,7 +104,9 @@ def trainee_home(user: User) -> Home:
     due = {course.id: due_date for course, due_date in rows}
     checklists = evaluate(user.id, courses)
     submissions = _submissions(user.id)
-    certificates = {c.course_id: c for c in db.session.scalars(select(Certificate).where(Certificate.user_id == user.id))}
+    certificates = {
+        c.course_id: c for c in db.session.scalars(select(Certificate).where(Certificate.user_id == user.id))
+    }
     returned = {s.card.slug: s for s in submissions if s.status == SubmissionStatus.RETURNED}
     by_id = {course.id: course for course in courses}
 
@@ -114,17 +116,19 @@ def trainee_home(user: User) -> Home:
         unread = [item for item in checklist.missing if item.kind == ItemKind.MODULE]
         if unread:
             first = unread[0]
-            home.todos.append(Todo(ItemKind.MODULE, first.slug, first.title, course, due[course.id], remaining=len(unread)))
+            home.todos.append(
+                Todo(ItemKind.MODULE, first.slug, first.title, course, due[course.id], remaining=len(unread))
+            )
         for item in checklist.missing:
             if item.kind == ItemKind.QUIZ or (
                 item.kind == ItemKind.ROLEPLAY and item.state != ItemState.PENDING and item.slug not in returned
             ):
                 home.todos.append(Todo(item.kind, item.slug, item.title, course, due[course.id], item.state))
     for slug, submission in returned.items():
-        course = by_id.get(submission.card.course_id)
-        if course is not None:
+        of = by_id.get(submission.card.course_id)
+        if of is not None:
             home.todos.append(
-                Todo(RETURNED, slug, submission.card.title, course, due[course.id], RETURNED, submission_id=submission.id)
+                Todo(RETURNED, slug, submission.card.title, of, due[of.id], RETURNED, submission_id=submission.id)
             )
     home.todos.sort(key=lambda t: (t.due is None, t.due or date.max, KIND_ORDER[t.kind], t.course.position))
 

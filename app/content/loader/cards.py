@@ -65,7 +65,10 @@ def load_card(path: Path, root: Path, problems: list[Problem], course_slug: str)
     if channel is not None and channel not in CHANNELS:
         reader.error(("channel",), f"must be one of {', '.join(CHANNELS)}")
     sections = _card_sections(reader, body, body_line)
-    if None in (title, difficulty, minutes, roles, rubric, pass_percent) or sections is None:
+    if (
+        title is None or difficulty is None or minutes is None or roles is None or rubric is None
+        or pass_percent is None or sections is None
+    ):
         return None
     return CardData(
         path.stem,
@@ -101,10 +104,10 @@ def _card_sections(reader: Reader, body: str, first_line: int) -> dict[str, str]
         ok = False
     headings = [name for name, _, _ in found]
     if headings != list(CARD_SECTIONS):
-        line = found[0][1] if found else first_line
+        at = found[0][1] if found else first_line
         for name, number, _ in found:
             if name not in CARD_SECTIONS:
-                line = number
+                at = number
                 break
         reader.problems.append(
             Problem(
@@ -112,7 +115,7 @@ def _card_sections(reader: Reader, body: str, first_line: int) -> dict[str, str]
                 "sections must be exactly: "
                 + ", ".join(f"'## {s}'" for s in CARD_SECTIONS)
                 + f" (found: {', '.join(headings) or 'none'})",
-                line,
+                at,
             )
         )
         return None
