@@ -10,7 +10,7 @@ from flask import g
 from app.api import api_bp, describe, paginated
 from app.api.auth import iso, token_required
 from app.api.quizzes import PAGE_PARAMS, attempt_result
-from app.assessments import queries
+from app.assessments import queries, services
 from app.assessments.models import Attempt
 
 
@@ -30,7 +30,8 @@ def attempt_items(attempts: Sequence[Attempt]) -> list[dict[str, Any]]:
 @api_bp.get("/me/attempts")
 @token_required
 def my_attempts():
-    """The caller's submitted attempts, newest first."""
+    """The caller's submitted attempts, newest first (overdue timed attempts are submitted first)."""
+    services.expire_due(user_id=g.api_user.id)
     return paginated(queries.history(g.api_user.id), attempt_items)
 
 

@@ -71,6 +71,7 @@ def get_quiz(slug: str):
     quiz = queries.available_quiz(g.api_user, slug)
     if quiz is None:
         return error(404, _("没有这个测验。"))
+    services.expire_due(quiz_id=quiz.id)  # a read of a quiz submits its overdue timed attempts
     definition = quiz.current_version.definition
     body = quiz_items([quiz])[0]
     body["instructions"] = definition.get("instructions", "")

@@ -64,7 +64,10 @@ def service_worker() -> Response:
 @bp.get("/manifest.webmanifest")
 def manifest() -> Response:
     """The web app manifest (name, colours, icons, start page)."""
-    icon = lambda name: url_for("static", filename=f"icons/{name}")  # noqa: E731
+
+    def icon(name: str) -> str:
+        return url_for("static", filename=f"icons/{name}")
+
     body = {
         "name": "客服学院 · Service Academy",
         "short_name": "客服学院",
