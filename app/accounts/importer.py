@@ -408,8 +408,11 @@ def apply(data: bytes, *, actor: User) -> ImportResult:
         db.session.rollback()
         raise
     log.info(
-        "staff import by user %s: created users %s; updated users %s; %d unchanged",
-        actor_id, ids["created"], ids["updated"], checked.count("unchanged"),
+        "staff imported",
+        extra={
+            "actor_id": actor_id, "created_user_ids": ids["created"], "updated_user_ids": ids["updated"],
+            "unchanged": checked.count("unchanged"),
+        },
     )
     return ImportResult(created, checked.count("update"), checked.count("unchanged"), role_changes)
 

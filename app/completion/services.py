@@ -82,8 +82,10 @@ def _store(user_id: int, courses: list[Course], checklists: dict[int, Checklist]
         _issue_certificate(user_id, course)
     db.session.commit()
     if moved:
-        log.info("completion of user %s: courses %s; certificates checked for %s", user_id, "; ".join(moved),
-                 [course.id for course in completed] or "-")
+        log.info(
+            "completion recomputed",
+            extra={"user_id": user_id, "courses": moved, "completed_course_ids": [course.id for course in completed]},
+        )
     return rows
 
 
@@ -189,9 +191,10 @@ def waive(user: User, course: Course, kind: str, slug: str, reason: str, by: Use
         {"username": user.username, "course": course.slug, "kind": kind, "slug": slug, "reason": reason},
     )
     db.session.flush()
-    ids = {"waiver": waiver.id, "user": user.id, "course": course.id, "kind": str(kind), "slug": slug, "by": by.id}
+    ids = {"waiver_id": waiver.id, "user_id": user.id, "course_id": course.id, "kind": str(kind), "slug": slug,
+           "by_id": by.id}
     db.session.commit()
-    log.info("waiver %(waiver)s for user %(user)s, course %(course)s, %(kind)s %(slug)s, by user %(by)s", ids)
+    log.info("item waived", extra=ids)
     recompute(user.id, course)
     return waiver
 
@@ -222,7 +225,7 @@ def revoke_waiver(waiver: Waiver, by: User, reason: str | None = None) -> Course
         db.session.rollback()
         raise CompletionError(str(_l("该豁免已被撤销。")))
     audit.record("completion.waiver_revoked", user, details)
-    ids = {"waiver": waiver.id, "user": waiver.user_id, "course": waiver.course_id, "by": by.id}
+    ids = {"waiver_id": waiver.id, "user_id": waiver.user_id, "course_id": waiver.course_id, "by_id": by.id}
     db.session.commit()
-    log.info("waiver %(waiver)s of user %(user)s, course %(course)s revoked by user %(by)s", ids)
+    log.info("waiver revoked", extra=ids)
     return recompute(user.id, course)

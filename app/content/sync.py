@@ -89,8 +89,8 @@ def sync(content: Content) -> SyncReport:
         db.session.rollback()
         raise
     log.info(
-        "content loaded: %s (created %s; updated %s; archived %s)", report.summary(),
-        ", ".join(report.created) or "-", ", ".join(report.updated) or "-", ", ".join(report.archived) or "-",
+        "content loaded",
+        extra={"created_items": report.created, "updated_items": report.updated, "archived_items": report.archived},
     )
     content_loaded.send(report)
     return report

@@ -148,7 +148,7 @@ def save_self_score(user: User, card: RoleplayCard, raw_levels: dict[str, Any]) 
     db.session.flush()
     ids = {"self_score_id": score.id, "user_id": user.id, "card_id": card.id}
     db.session.commit()
-    log.info("self-score %(self_score_id)s saved by user %(user_id)s for card %(card_id)s", ids)
+    log.info("self-score saved", extra=ids)
     return score
 
 
@@ -206,7 +206,7 @@ def save_response(
         db.session.rollback()
         delete_audio(stored.name if stored else None)
         raise
-    log.info("submission %(submission_id)s of trainee %(trainee_id)s: %(action)s -> %(status)s", ids)
+    log.info("response saved", extra=ids)
     delete_audio(replaced)
     return submission
 
@@ -233,9 +233,7 @@ def start_live(instructor: User, card: RoleplayCard, trainee: User, partner_name
     _event(submission, instructor, "live", None, {"partner": partner})
     ids = {"submission_id": submission.id, "instructor_id": instructor.id, "trainee_id": trainee.id}
     db.session.commit()
-    log.info(
-        "live submission %(submission_id)s opened by instructor %(instructor_id)s for trainee %(trainee_id)s", ids
-    )
+    log.info("live role-play started", extra=ids)
     return submission
 
 
@@ -331,7 +329,7 @@ def save_grading(
         audit.record(f"roleplay.{event}", submission, {"trainee_id": submission.trainee_id, "card": submission.card.slug, "total": points, "passed": submission.passed})
     ids = {"submission_id": submission.id, "grader_id": grader.id, "action": action}
     db.session.commit()
-    log.info("submission %(submission_id)s: grading saved by %(grader_id)s (%(action)s)", ids)
+    log.info("grading saved", extra=ids)
     if action == "grade":
         submission_graded.send(
             submission,
