@@ -72,8 +72,19 @@ def register_blueprints(app: Flask) -> None:
 
     app.url_map.converters["int"] = IdConverter  # an id past the database's INTEGER is a 404, not an error
     for blueprint in (
-        core_bp, offline_bp, accounts_bp, admin_bp, learning_bp, assessments_bp, roleplay_bp, api_bp,
-        completion_bp, reports_bp, staff_bp, assignments_bp, notifications_bp,
+        core_bp,
+        offline_bp,
+        accounts_bp,
+        admin_bp,
+        learning_bp,
+        assessments_bp,
+        roleplay_bp,
+        api_bp,
+        completion_bp,
+        reports_bp,
+        staff_bp,
+        assignments_bp,
+        notifications_bp,
     ):
         app.register_blueprint(blueprint)
 

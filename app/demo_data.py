@@ -76,7 +76,12 @@ RESPONSES = [
     "认可客户的感受，不争辩，给出两个可选的解决方案让客户选择，最后感谢客户提出意见。",
     "先处理心情再处理事情：让客户充分表达，记录要点，说明原因但不推卸责任，给出补救措施并跟进回访。",
 ]
-OVERALL = ["整体表现不错，注意语速再放慢一些。", "共情做得好，方案说明可以更具体。", "流程完整，结束时别忘了确认客户是否满意。", ""]
+OVERALL = [
+    "整体表现不错，注意语速再放慢一些。",
+    "共情做得好，方案说明可以更具体。",
+    "流程完整，结束时别忘了确认客户是否满意。",
+    "",
+]
 RETURN_NOTE = "请补充你会如何向客户说明处理时限，并重新提交。"
 WAIVER_REASON = "已参加线下集中演练并考核合格，豁免线上角色扮演。"
 
@@ -93,11 +98,16 @@ class Outcome(StrEnum):
 
 
 ROLEPLAY_OUTCOMES = [
-    (Outcome.NONE, 40), (Outcome.DRAFT, 8), (Outcome.WAITING, 22), (Outcome.RETURNED, 8), (Outcome.FAILED, 14),
+    (Outcome.NONE, 40),
+    (Outcome.DRAFT, 8),
+    (Outcome.WAITING, 22),
+    (Outcome.RETURNED, 8),
+    (Outcome.FAILED, 14),
     (Outcome.PASSED, 8),
 ]
 OUTCOME_STATUS: dict[str, SubmissionStatus] = {  # the submission an outcome leaves (graded otherwise)
-    Outcome.DRAFT: SubmissionStatus.DRAFT, Outcome.WAITING: SubmissionStatus.SUBMITTED,
+    Outcome.DRAFT: SubmissionStatus.DRAFT,
+    Outcome.WAITING: SubmissionStatus.SUBMITTED,
     Outcome.RETURNED: SubmissionStatus.RETURNED,
 }
 
@@ -206,7 +216,9 @@ def _check_tables() -> None:
     missing = sorted(set(db.metadata.tables) - present)
     if missing:
         raise DemoDataError(
-            "the database lacks tables " + ", ".join(missing) + ": run `flask db upgrade` (migrations behind the models?)"
+            "the database lacks tables "
+            + ", ".join(missing)
+            + ": run `flask db upgrade` (migrations behind the models?)"
         )
 
 
@@ -217,7 +229,9 @@ def _content() -> Content:
         raise DemoDataError("no courses are loaded: run `flask content load` (or `flask demo`) first")
     modules: dict[int, list[int]] = defaultdict(list)
     for course_id, module_id in db.session.execute(
-        select(Module.course_id, Module.id).where(Module.archived.is_(False)).order_by(Module.course_id, Module.position)
+        select(Module.course_id, Module.id)
+        .where(Module.archived.is_(False))
+        .order_by(Module.course_id, Module.position)
     ):
         modules[course_id].append(module_id)
     quizzes = {}
@@ -225,8 +239,9 @@ def _content() -> Content:
         select(Quiz).where(Quiz.archived.is_(False), Quiz.current_version_id.is_not(None)).order_by(Quiz.slug)
     ):
         definition = quiz.current_version.definition
-        quizzes[quiz.id] = QuizInfo(quiz.id, quiz.current_version_id, quiz.course_id, definition,
-                                    make_order(definition, False))
+        quizzes[quiz.id] = QuizInfo(
+            quiz.id, quiz.current_version_id, quiz.course_id, definition, make_order(definition, False)
+        )
     cards = {}
     for card, version in db.session.execute(
         select(RoleplayCard, RubricVersion)
@@ -234,8 +249,9 @@ def _content() -> Content:
         .join(RubricVersion, RubricVersion.id == Rubric.current_version_id)
         .where(RoleplayCard.archived.is_(False))
     ):
-        cards[card.id] = CardInfo(card.id, card.title, card.pass_percent, version.id, version.definition,
-                                  version.max_points)
+        cards[card.id] = CardInfo(
+            card.id, card.title, card.pass_percent, version.id, version.definition, version.max_points
+        )
     self_tests = [q for q in quizzes.values() if q.definition["kind"] != QuizKind.KNOWLEDGE]
     return Content(courses, modules, requirements(courses), quizzes, cards, self_tests)
 
@@ -246,8 +262,22 @@ class _Writer:
     ORDER: list[Table] = [
         m.__table__
         for m in (
-            Department, User, UserRole, Cohort, CohortMember, Assignment, ModuleProgress, Attempt, AttemptAnswer,
-            Submission, CriterionScore, SubmissionEvent, Waiver, CourseCompletion, Certificate, Notification,
+            Department,
+            User,
+            UserRole,
+            Cohort,
+            CohortMember,
+            Assignment,
+            ModuleProgress,
+            Attempt,
+            AttemptAnswer,
+            Submission,
+            CriterionScore,
+            SubmissionEvent,
+            Waiver,
+            CourseCompletion,
+            Certificate,
+            Notification,
         )
     ]
 
@@ -258,8 +288,13 @@ class _Writer:
         self.counts: Counter = Counter()
         self.next_id = {
             table: (self.connection.scalar(select(func.max(table.c.id))) or 0) + 1
-            for table in (Department.__table__, User.__table__, Cohort.__table__, Attempt.__table__,
-                          Submission.__table__)
+            for table in (
+                Department.__table__,
+                User.__table__,
+                Cohort.__table__,
+                Attempt.__table__,
+                Submission.__table__,
+            )
         }
 
     def new_id(self, table: Table) -> int:
@@ -295,8 +330,10 @@ class _Writer:
         if self.connection.dialect.name == "postgresql":
             for table in self.next_id:
                 self.connection.execute(
-                    text(f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "  # noqa: S608  (table names from metadata)
-                         f"(SELECT COALESCE(MAX(id), 1) FROM {table.name}))")
+                    text(
+                        f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "  # noqa: S608  (table names from metadata)
+                        f"(SELECT COALESCE(MAX(id), 1) FROM {table.name}))"
+                    )
                 )
         self.connection.execute(text("ANALYZE"))
 
@@ -332,8 +369,13 @@ class _Generator:
             cohort_id = self.writer.new_id(Cohort.__table__)
             department_id = departments[number % len(departments)]
             instructor_id = instructors[number // COHORTS_PER_INSTRUCTOR]
-            self.writer.add(Cohort, id=cohort_id, name=f"{self.prefix.upper()}-班组{number + 1:04d}",
-                            description="门店服务团队", created_at=self.now - timedelta(days=120))
+            self.writer.add(
+                Cohort,
+                id=cohort_id,
+                name=f"{self.prefix.upper()}-班组{number + 1:04d}",
+                description="门店服务团队",
+                created_at=self.now - timedelta(days=120),
+            )
             self.writer.add(CohortMember, cohort_id=cohort_id, user_id=instructor_id, role="instructor")
             courses = self._cohort_assignments(cohort_id)
             cohort_rows.append((cohort_id, department_id, instructor_id, courses))
@@ -359,7 +401,9 @@ class _Generator:
 
     def _departments_named(self, names: list[str]) -> list[int]:
         """Ids of departments by name, creating the missing ones."""
-        existing = dict(db.session.execute(select(Department.name, Department.id).where(Department.name.in_(names))).all())
+        existing = dict(
+            db.session.execute(select(Department.name, Department.id).where(Department.name.in_(names))).all()
+        )
         out = []
         for name in names:
             if name not in existing:
@@ -374,28 +418,54 @@ class _Generator:
         username = f"{self.prefix}-{suffix}"
         name = self.rng.choice(SURNAMES) + "".join(self.rng.choices(GIVEN, k=self.rng.choice((1, 2, 2))))
         self.writer.add(
-            User, id=user_id, username=username, name=name, email=f"{username}@example.com",
-            employee_no=f"{self.prefix.upper()}{self.employee_serial:06d}", position=position,
-            department_id=department_id, password_hash=self.password_hash, active=True, session_version=1,
-            locale=None, created_at=self.now - timedelta(days=self.rng.randint(90, 900)), last_login_at=None,
+            User,
+            id=user_id,
+            username=username,
+            name=name,
+            email=f"{username}@example.com",
+            employee_no=f"{self.prefix.upper()}{self.employee_serial:06d}",
+            position=position,
+            department_id=department_id,
+            password_hash=self.password_hash,
+            active=True,
+            session_version=1,
+            locale=None,
+            created_at=self.now - timedelta(days=self.rng.randint(90, 900)),
+            last_login_at=None,
         )
         self.writer.add(UserRole, user_id=user_id, role=role)
         return Person(user_id, name)
 
-    def _assignment(self, course_id: int, *, due: int, department_id: int | None = None,
-                    cohort_id: int | None = None, user_id: int | None = None) -> None:
+    def _assignment(
+        self,
+        course_id: int,
+        *,
+        due: int,
+        department_id: int | None = None,
+        cohort_id: int | None = None,
+        user_id: int | None = None,
+    ) -> None:
         self.writer.add(
-            Assignment, course_id=course_id, cohort_id=cohort_id, department_id=department_id, user_id=user_id,
-            due_date=self.today + timedelta(days=due), created_by_id=self.hr_ids[0],
+            Assignment,
+            course_id=course_id,
+            cohort_id=cohort_id,
+            department_id=department_id,
+            user_id=user_id,
+            due_date=self.today + timedelta(days=due),
+            created_by_id=self.hr_ids[0],
             created_at=self.now - timedelta(days=100),
         )
 
     def _department_assignments(self, departments: list[int]) -> dict[int, set[int]]:
         """The first course (onboarding) is assigned to every department, unless it already is."""
         first = self.content.courses[0].id
-        done = set(db.session.scalars(
-            select(Assignment.department_id).where(Assignment.course_id == first, Assignment.department_id.in_(departments))
-        ))
+        done = set(
+            db.session.scalars(
+                select(Assignment.department_id).where(
+                    Assignment.course_id == first, Assignment.department_id.in_(departments)
+                )
+            )
+        )
         for department_id in departments:
             due = self.rng.randint(-20, 40)  # drawn either way, so the seed gives the same history
             if department_id not in done:
@@ -438,7 +508,9 @@ class _Generator:
                     clock = self._attempt(person, quiz, 0.5, clock)
         self._completion(person)
 
-    def _quiz_history(self, person: Person, quiz: QuizInfo, finish: bool, diligence: float, clock: datetime) -> datetime:
+    def _quiz_history(
+        self, person: Person, quiz: QuizInfo, finish: bool, diligence: float, clock: datetime
+    ) -> datetime:
         """Finishers retake until they pass (the third attempt is perfect); others try once, or not at all."""
         if not finish:
             return self._attempt(person, quiz, 0.5 + 0.4 * diligence, clock) if self.rng.random() < 0.55 else clock
@@ -473,23 +545,42 @@ class _Generator:
         attempt_id = self.writer.new_id(Attempt.__table__)
         result = score(definition, answers)
         self.writer.add(
-            Attempt, id=attempt_id, user_id=person.id, quiz_id=quiz.id, quiz_version_id=quiz.version_id,
-            status=AttemptStatus.SUBMITTED, order=order, started_at=started, submitted_at=submitted, **result,
+            Attempt,
+            id=attempt_id,
+            user_id=person.id,
+            quiz_id=quiz.id,
+            quiz_version_id=quiz.version_id,
+            status=AttemptStatus.SUBMITTED,
+            order=order,
+            started_at=started,
+            submitted_at=submitted,
+            **result,
         )
         for question_id, value in answers.items():
-            self.writer.add(AttemptAnswer, attempt_id=attempt_id, question_id=question_id, value=value, saved_at=submitted)
+            self.writer.add(
+                AttemptAnswer, attempt_id=attempt_id, question_id=question_id, value=value, saved_at=submitted
+            )
         person.quizzes[quiz.id].append((submitted, bool(result["passed"]), result["percent"]))
         return submitted
 
-    def _roleplay_history(self, person: Person, course_id: int, req: Requirement, finish: bool, instructor_id: int,
-                          clock: datetime) -> datetime:
+    def _roleplay_history(
+        self, person: Person, course_id: int, req: Requirement, finish: bool, instructor_id: int, clock: datetime
+    ) -> datetime:
         """Finishers pass (some after a failed try; a few are waived); others stop at any state."""
         card = self.content.cards[req.ref_id]
         if finish and self.rng.random() < 0.02:
             clock += timedelta(days=1)
             person.waivers[(course_id, ItemKind.ROLEPLAY, req.slug)] = clock
-            self.writer.add(Waiver, user_id=person.id, course_id=course_id, kind=ItemKind.ROLEPLAY, slug=req.slug,
-                            reason=WAIVER_REASON, by_id=self.hr_ids[0], created_at=clock)
+            self.writer.add(
+                Waiver,
+                user_id=person.id,
+                course_id=course_id,
+                kind=ItemKind.ROLEPLAY,
+                slug=req.slug,
+                reason=WAIVER_REASON,
+                by_id=self.hr_ids[0],
+                created_at=clock,
+            )
             return clock
         if finish:
             outcomes = [Outcome.FAILED, Outcome.PASSED] if self.rng.random() < 0.15 else [Outcome.PASSED]
@@ -519,20 +610,35 @@ class _Generator:
         status = OUTCOME_STATUS.get(outcome, SubmissionStatus.GRADED)
         overall = RETURN_NOTE if outcome == Outcome.RETURNED else rng.choice(OVERALL) if graded else ""
         self.writer.add(
-            Submission, id=submission_id, trainee_id=person.id, card_id=card.id,
-            rubric_version_id=None if outcome == Outcome.DRAFT else card.version_id, status=status, response_text=response,
-            audio_name=None, audio_mime=None, audio_size=None, live=False, partner_name=None,
+            Submission,
+            id=submission_id,
+            trainee_id=person.id,
+            card_id=card.id,
+            rubric_version_id=None if outcome == Outcome.DRAFT else card.version_id,
+            status=status,
+            response_text=response,
+            audio_name=None,
+            audio_mime=None,
+            audio_size=None,
+            live=False,
+            partner_name=None,
             grader_id=grader_id if outcome in (Outcome.RETURNED, Outcome.PASSED, Outcome.FAILED) else None,
-            total=points if graded else None, max_points=card.max_points if graded else None,
-            pass_percent=card.pass_percent if graded else None, passed=passed, overall_comment=overall,
-            created_at=created, submitted_at=None if outcome == Outcome.DRAFT else submitted,
+            total=points if graded else None,
+            max_points=card.max_points if graded else None,
+            pass_percent=card.pass_percent if graded else None,
+            passed=passed,
+            overall_comment=overall,
+            created_at=created,
+            submitted_at=None if outcome == Outcome.DRAFT else submitted,
             graded_at=decided if graded else None,
             updated_at=created if outcome == Outcome.DRAFT else decided if outcome != Outcome.WAITING else submitted,
             version_id=1 if outcome in (Outcome.DRAFT, Outcome.WAITING) else 2,
         )
         chars = {"chars": len(response), "audio": False}
         if outcome == Outcome.DRAFT:
-            self._event(submission_id, person.id, "save", SubmissionStatus.DRAFT, SubmissionStatus.DRAFT, chars, created)
+            self._event(
+                submission_id, person.id, "save", SubmissionStatus.DRAFT, SubmissionStatus.DRAFT, chars, created
+            )
             return created
         self._event(
             submission_id, person.id, "submit", SubmissionStatus.DRAFT, SubmissionStatus.SUBMITTED, chars, submitted
@@ -542,31 +648,65 @@ class _Generator:
             return submitted
         for key in keys:
             index = levels.get(key)
-            points_of = card.definition["criteria"][keys.index(key)]["levels"][index]["points"] if index is not None else None
-            self.writer.add(CriterionScore, submission_id=submission_id, criterion_key=key, level_index=index,
-                            points=points_of, comment="")
-        details: dict[str, Any] = {"levels": levels, "comments": dict.fromkeys(keys, ""), "overall": overall,
-                                   "total": points, "rubric_version_id": card.version_id}
+            points_of = (
+                card.definition["criteria"][keys.index(key)]["levels"][index]["points"] if index is not None else None
+            )
+            self.writer.add(
+                CriterionScore,
+                submission_id=submission_id,
+                criterion_key=key,
+                level_index=index,
+                points=points_of,
+                comment="",
+            )
+        details: dict[str, Any] = {
+            "levels": levels,
+            "comments": dict.fromkeys(keys, ""),
+            "overall": overall,
+            "total": points,
+            "rubric_version_id": card.version_id,
+        }
         path = path_for("roleplay.submission", submission_id=str(submission_id))
         read_at = decided + timedelta(hours=rng.uniform(1, 30)) if rng.random() < 0.6 else None
         if outcome == Outcome.RETURNED:
             self._event(
-                submission_id, grader_id, GradingEvent.RETURNED, SubmissionStatus.SUBMITTED, SubmissionStatus.RETURNED,
-                details, decided,
+                submission_id,
+                grader_id,
+                GradingEvent.RETURNED,
+                SubmissionStatus.SUBMITTED,
+                SubmissionStatus.RETURNED,
+                details,
+                decided,
             )
-            self.writer.add(Notification, user_id=person.id, kind="roleplay.returned",
-                            params={"card": card.title, "total": None, "max": None}, url=path, created_at=decided,
-                            read_at=read_at)
+            self.writer.add(
+                Notification,
+                user_id=person.id,
+                kind="roleplay.returned",
+                params={"card": card.title, "total": None, "max": None},
+                url=path,
+                created_at=decided,
+                read_at=read_at,
+            )
             return decided
         details.update(max_points=card.max_points, pass_percent=card.pass_percent, passed=passed)
         self._event(
-            submission_id, grader_id, GradingEvent.GRADED, SubmissionStatus.SUBMITTED, SubmissionStatus.GRADED, details,
+            submission_id,
+            grader_id,
+            GradingEvent.GRADED,
+            SubmissionStatus.SUBMITTED,
+            SubmissionStatus.GRADED,
+            details,
             decided,
         )
-        self.writer.add(Notification, user_id=person.id,
-                        kind="roleplay.graded.passed" if passed else "roleplay.graded.failed",
-                        params={"card": card.title, "total": points, "max": card.max_points}, url=path,
-                        created_at=decided, read_at=read_at)
+        self.writer.add(
+            Notification,
+            user_id=person.id,
+            kind="roleplay.graded.passed" if passed else "roleplay.graded.failed",
+            params={"card": card.title, "total": points, "max": card.max_points},
+            url=path,
+            created_at=decided,
+            read_at=read_at,
+        )
         person.cards[card.id].append((decided, SubmissionStatus.GRADED, passed, points, card.max_points))
         return decided
 
@@ -574,7 +714,8 @@ class _Generator:
         """Rubric levels per criterion that pass (or fail) the card."""
         criteria = scoring.criteria(card.definition)
         levels = {
-            c["key"]: self.rng.randint(len(c["levels"]) // 2, len(c["levels"]) - 1) if want_pass
+            c["key"]: self.rng.randint(len(c["levels"]) // 2, len(c["levels"]) - 1)
+            if want_pass
             else self.rng.randint(0, len(c["levels"]) // 2)
             for c in criteria
         }
@@ -583,10 +724,26 @@ class _Generator:
             levels = {c["key"]: len(c["levels"]) - 1 if want_pass else 0 for c in criteria}
         return levels
 
-    def _event(self, submission_id: int, actor_id: int, action: str, before: str, after: str,
-               details: dict[str, Any], moment: datetime) -> None:
-        self.writer.add(SubmissionEvent, submission_id=submission_id, actor_id=actor_id, action=action,
-                        from_status=before, to_status=after, details=details, created_at=moment)
+    def _event(
+        self,
+        submission_id: int,
+        actor_id: int,
+        action: str,
+        before: str,
+        after: str,
+        details: dict[str, Any],
+        moment: datetime,
+    ) -> None:
+        self.writer.add(
+            SubmissionEvent,
+            submission_id=submission_id,
+            actor_id=actor_id,
+            action=action,
+            from_status=before,
+            to_status=after,
+            details=details,
+            created_at=moment,
+        )
 
     # -- completion ---------------------------------------------------------------------------------
 
@@ -629,14 +786,32 @@ class _Generator:
             moments = [last for _, _, last in found if last is not None]
             completed_at = max(at for _, at, _ in found) if status == CompletionStatus.COMPLETE else None
             self.writer.add(
-                CourseCompletion, user_id=person.id, course_id=course.id, status=status,
-                done=sum(state in SATISFIED for state in states), total=len(states),
-                items=[item.stored() for item, _, _ in found], completed_at=completed_at, updated_at=max(moments),
+                CourseCompletion,
+                user_id=person.id,
+                course_id=course.id,
+                status=status,
+                done=sum(state in SATISFIED for state in states),
+                total=len(states),
+                items=[item.stored() for item, _, _ in found],
+                completed_at=completed_at,
+                updated_at=max(moments),
             )
             if completed_at is not None:
-                self.writer.add(Certificate, code=new_code(), user_id=person.id, course_id=course.id,
-                                recipient_name=person.name, course_title=course.title, issued_at=completed_at)
-                self.writer.add(Notification, user_id=person.id, kind=notices.COMPLETED,
-                                params={"course": course.title},
-                                url=path_for("learning.course", slug=course.slug),
-                                created_at=completed_at, read_at=None)
+                self.writer.add(
+                    Certificate,
+                    code=new_code(),
+                    user_id=person.id,
+                    course_id=course.id,
+                    recipient_name=person.name,
+                    course_title=course.title,
+                    issued_at=completed_at,
+                )
+                self.writer.add(
+                    Notification,
+                    user_id=person.id,
+                    kind=notices.COMPLETED,
+                    params={"course": course.title},
+                    url=path_for("learning.course", slug=course.slug),
+                    created_at=completed_at,
+                    read_at=None,
+                )

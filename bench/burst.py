@@ -111,18 +111,26 @@ class Report:
         return out
 
 
-def summarise(outcomes: list[Outcome], accounting: Accounting, quiz: str, questions: int,
-              stored_s: float | None) -> Report:
+def summarise(
+    outcomes: list[Outcome], accounting: Accounting, quiz: str, questions: int, stored_s: float | None
+) -> Report:
     """Errors, percentiles and the time until the last answer was stored."""
     kinds = Counter(o.error or f"GET {o.get_status} / POST {o.post_status}" for o in outcomes if not o.ok)
     gets = [o.get_ms for o in outcomes if o.get_status == 200]
     posts = [o.post_ms for o in outcomes if o.post_status == 201]
     totals = [o.get_ms + o.post_ms for o in outcomes if o.ok]
     return Report(
-        trainees=len(outcomes), quiz=quiz, questions=questions, errors=sum(kinds.values()), error_kinds=dict(kinds),
-        get_p50_ms=round(common.percentile(gets, 50), 1), get_p95_ms=round(common.percentile(gets, 95), 1),
-        post_p50_ms=round(common.percentile(posts, 50), 1), post_p95_ms=round(common.percentile(posts, 95), 1),
-        post_p99_ms=round(common.percentile(posts, 99), 1), total_p95_ms=round(common.percentile(totals, 95), 1),
+        trainees=len(outcomes),
+        quiz=quiz,
+        questions=questions,
+        errors=sum(kinds.values()),
+        error_kinds=dict(kinds),
+        get_p50_ms=round(common.percentile(gets, 50), 1),
+        get_p95_ms=round(common.percentile(gets, 95), 1),
+        post_p50_ms=round(common.percentile(posts, 50), 1),
+        post_p95_ms=round(common.percentile(posts, 95), 1),
+        post_p99_ms=round(common.percentile(posts, 99), 1),
+        total_p95_ms=round(common.percentile(totals, 95), 1),
         last_answer_client_s=round(max((o.finished_s for o in outcomes if o.ok), default=0.0), 2),
         last_answer_stored_s=None if stored_s is None else round(stored_s, 2),
         accounting=accounting,
@@ -142,8 +150,11 @@ def _send(port: int, method: str, path: str, token: str, body: Any = None) -> tu
     started = time.perf_counter()
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=TIMEOUT)
     try:
-        headers = {"Authorization": f"Bearer {token}", "User-Agent": common.USER_AGENT,
-                   "Content-Type": "application/json"}
+        headers = {
+            "Authorization": f"Bearer {token}",
+            "User-Agent": common.USER_AGENT,
+            "Content-Type": "application/json",
+        }
         conn.request(method, path, json.dumps(body) if body is not None else None, headers)
         response = conn.getresponse()
         raw = response.read()
@@ -156,8 +167,15 @@ def _send(port: int, method: str, path: str, token: str, body: Any = None) -> tu
         return response.status, None, elapsed
 
 
-def _trainee(port: int, slug: str, user_id: int, token: str, barrier: threading.Barrier, clock: dict[str, float],
-             out: list[Outcome]) -> None:
+def _trainee(
+    port: int,
+    slug: str,
+    user_id: int,
+    token: str,
+    barrier: threading.Barrier,
+    clock: dict[str, float],
+    out: list[Outcome],
+) -> None:
     outcome = Outcome(user_id)
     out.append(outcome)
     barrier.wait()
@@ -181,20 +199,22 @@ def participants(app: Any, n: int) -> tuple[str, int, int, list[int]]:
     from sqlalchemy import select
 
     from app.accounts.models import User, UserRole
-    from app.completion.enrolments import enrolments
     from app.extensions import db
+    from app.learning.enrolments import enrolments
 
     with app.app_context():
         quiz = common.exam_quiz()
         e = enrolments()
-        ids = list(db.session.scalars(
-            select(e.c.user_id)
-            .join(User, User.id == e.c.user_id)
-            .join(UserRole, (UserRole.user_id == User.id) & (UserRole.role == "trainee"))
-            .where(e.c.course_id == quiz.course_id, User.active.is_(True), ~User.username.like("burst-%"))
-            .order_by(e.c.user_id)
-            .limit(n)
-        ))
+        ids = list(
+            db.session.scalars(
+                select(e.c.user_id)
+                .join(User, User.id == e.c.user_id)
+                .join(UserRole, (UserRole.user_id == User.id) & (UserRole.role == "trainee"))
+                .where(e.c.course_id == quiz.course_id, User.active.is_(True), ~User.username.like("burst-%"))
+                .order_by(e.c.user_id)
+                .limit(n)
+            )
+        )
         if len(ids) < n:
             ids += _extra_trainees(quiz.course_id, n - len(ids))
         return quiz.slug, quiz.id, len(quiz.current_version.definition["questions"]), ids
@@ -208,8 +228,8 @@ def _extra_trainees(course_id: int, count: int) -> list[int]:
 
     from app.accounts import services as accounts
     from app.accounts.models import CohortMember, User, UserRole
-    from app.completion import enrolments
     from app.extensions import db
+    from app.learning import enrolments
     from app.learning import services as learning
     from app.learning.models import Course
 
@@ -218,13 +238,15 @@ def _extra_trainees(course_id: int, count: int) -> list[int]:
     digest = generate_password_hash(common.PASSWORD, method=current_app.config["PASSWORD_HASH_METHOD"])
     missing = [name for name in names if name not in have]
     if missing:
-        db.session.execute(insert(User), [{"username": name, "name": f"考生{name[-5:]}", "password_hash": digest}
-                                          for name in missing])
+        db.session.execute(
+            insert(User), [{"username": name, "name": f"考生{name[-5:]}", "password_hash": digest} for name in missing]
+        )
         new = dict(db.session.execute(select(User.username, User.id).where(User.username.in_(missing))).all())
         cohort = accounts.get_or_create_cohort("burst")
         db.session.execute(insert(UserRole), [{"user_id": uid, "role": "trainee"} for uid in new.values()])
-        db.session.execute(insert(CohortMember), [{"cohort_id": cohort.id, "user_id": uid, "role": "trainee"}
-                                                  for uid in new.values()])
+        db.session.execute(
+            insert(CohortMember), [{"cohort_id": cohort.id, "user_id": uid, "role": "trainee"} for uid in new.values()]
+        )
         learning.assign_course(db.session.get(Course, course_id), cohort=cohort, commit=False)
         enrolments.refresh(db.session, new.values())  # the bulk inserts above bypass the unit of work
         db.session.commit()
@@ -232,7 +254,9 @@ def _extra_trainees(course_id: int, count: int) -> list[int]:
     return [have[name] for name in names]
 
 
-def stored_attempts(app: Any, quiz_id: int, user_ids: list[int], after_id: int) -> tuple[dict[int, int], datetime | None]:
+def stored_attempts(
+    app: Any, quiz_id: int, user_ids: list[int], after_id: int
+) -> tuple[dict[int, int], datetime | None]:
     """Attempts stored by these trainees since ``after_id``: answers per attempt, and the last submitted_at."""
     from sqlalchemy import func, select
 
@@ -285,9 +309,11 @@ def run(base: str, app: Any, n: int, log=print) -> Report:
     stored, last = stored_attempts(app, quiz_id, user_ids, marker)
     stored_s = (last - released["at"]).total_seconds() if last is not None else None
     report = summarise(outcomes, account(outcomes, stored, questions), slug, questions, stored_s)
-    log(f"[burst] errors {report.errors}, POST p95 {report.post_p95_ms:.0f} ms, last answer stored after "
+    log(
+        f"[burst] errors {report.errors}, POST p95 {report.post_p95_ms:.0f} ms, last answer stored after "
         f"{report.last_answer_stored_s} s, stored {report.accounting.stored_attempts} attempts / "
-        f"{report.accounting.stored_answers} answers, consistent: {report.accounting.consistent}")
+        f"{report.accounting.stored_answers} answers, consistent: {report.accounting.consistent}"
+    )
     return report
 
 
@@ -316,8 +342,15 @@ def main(argv: list[str] | None = None) -> None:
             reports.append(run(platform.base, app, args.trainees).as_dict())
     finally:
         platform.stop()
-    result = {"when": stamp, "db": args.db, "size": args.size, "workers": args.workers, "threads": args.threads,
-              "machine": common.machine(), "bursts": reports}
+    result = {
+        "when": stamp,
+        "db": args.db,
+        "size": args.size,
+        "workers": args.workers,
+        "threads": args.threads,
+        "machine": common.machine(),
+        "bursts": reports,
+    }
     print(json.dumps(result, indent=2, ensure_ascii=False))
     path = common.OUT / f"burst-{args.db}-{args.size}-{args.trainees}-{stamp}.json"
     path.write_text(json.dumps(result, indent=2, ensure_ascii=False))

@@ -70,8 +70,12 @@ def app_env(url: str, **extra: str) -> dict[str, str]:
 
 def _flask(url: str, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(  # noqa: S603  (our own flask command, fixed arguments)
-        [str(VENV_BIN / "flask"), "--app", "wsgi", *args], cwd=ROOT, env=app_env(url),
-        capture_output=True, text=True, check=False,
+        [str(VENV_BIN / "flask"), "--app", "wsgi", *args],
+        cwd=ROOT,
+        env=app_env(url),
+        capture_output=True,
+        text=True,
+        check=False,
     )
 
 
@@ -145,7 +149,10 @@ class Server:
         log = self.log_path.open("w")
         self.process = subprocess.Popen(  # noqa: S603  (fixed argument list)
             [str(VENV_BIN / "gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"), self.target],
-            cwd=ROOT, env={**self.env, "BIND": f"127.0.0.1:{self.port}"}, stdout=log, stderr=subprocess.STDOUT,
+            cwd=ROOT,
+            env={**self.env, "BIND": f"127.0.0.1:{self.port}"},
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -224,8 +231,9 @@ def login(base: str, username: str, password: str = PASSWORD) -> Session:
     token = CSRF_RE.search(page)
     if status != 200 or token is None:
         raise SystemExit(f"login page of {base} answered {status} without a CSRF token")
-    status, headers, _page = request(opener, base + "/login", {"csrf_token": token.group(1), "username": username,
-                                                               "password": password})
+    status, headers, _page = request(
+        opener, base + "/login", {"csrf_token": token.group(1), "username": username, "password": password}
+    )
     if status != 302:
         raise SystemExit(f"login as {username} failed ({status})")
     cookie = "; ".join(f"{c.name}={c.value}" for c in jar)
@@ -242,8 +250,9 @@ def api_token(base: str, username: str, password: str = PASSWORD) -> str:
     return body["token"]
 
 
-def call(base: str, method: str, path: str, payload: Any = None, token: str | None = None,
-         timeout: float = 120) -> tuple[int, Any]:
+def call(
+    base: str, method: str, path: str, payload: Any = None, token: str | None = None, timeout: float = 120
+) -> tuple[int, Any]:
     """One JSON API call; return the status and the decoded body."""
     parsed = urllib.parse.urlsplit(base)
     conn = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=timeout)
@@ -268,8 +277,11 @@ def ensure_wrk() -> str:
     if found:
         return found
     if os.geteuid() == 0 and shutil.which("apt-get"):
-        subprocess.run(["apt-get", "install", "-y", "wrk"], check=True,  # noqa: S607  (system package manager)
-                       stdout=subprocess.DEVNULL)
+        subprocess.run(  # noqa: S603  (the system package manager)
+            ["apt-get", "install", "-y", "wrk"],  # noqa: S607
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
         found = shutil.which("wrk")
     if not found:
         raise SystemExit("wrk is needed: apt-get install wrk (or brew install wrk)")
@@ -278,12 +290,23 @@ def ensure_wrk() -> str:
 
 def machine() -> dict[str, str]:
     """Hardware and versions for the results."""
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), "unknown")
-    memory = next((line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines()
-                   if line.startswith("MemTotal")), "0")
-    return {"cpu": cpu, "cores": str(os.cpu_count()), "memory_gib": f"{int(memory) / 1024 / 1024:.1f}",
-            "python": sys.version.split()[0]}
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        "unknown",
+    )
+    memory = next(
+        (line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal")), "0"
+    )
+    return {
+        "cpu": cpu,
+        "cores": str(os.cpu_count()),
+        "memory_gib": f"{int(memory) / 1024 / 1024:.1f}",
+        "python": sys.version.split()[0],
+    }
 
 
 def app_for(url: str) -> Any:
@@ -292,8 +315,9 @@ def app_for(url: str) -> Any:
         os.environ.setdefault(key, value)
     from app import create_app
 
-    return create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": app_env(url)["SECRET_KEY"],
-                       "CONTENT_DIR": str(ROOT)})
+    return create_app(
+        {"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": app_env(url)["SECRET_KEY"], "CONTENT_DIR": str(ROOT)}
+    )
 
 
 def issue_tokens(user_ids: list[int]) -> list[str]:
@@ -314,11 +338,19 @@ def issue_tokens(user_ids: list[int]) -> list[str]:
 
     now = utcnow()
     secrets_ = [secrets.token_urlsafe(32) for _ in user_ids]
-    db.session.execute(insert(ApiToken), [
-        {"user_id": uid, "token_hash": hash_token(secret), "created_at": now, "expires_at": now + timedelta(days=1),
-         "revoked_at": None}
-        for uid, secret in zip(user_ids, secrets_, strict=True)
-    ])
+    db.session.execute(
+        insert(ApiToken),
+        [
+            {
+                "user_id": uid,
+                "token_hash": hash_token(secret),
+                "created_at": now,
+                "expires_at": now + timedelta(days=1),
+                "revoked_at": None,
+            }
+            for uid, secret in zip(user_ids, secrets_, strict=True)
+        ],
+    )
     db.session.commit()
     return secrets_
 
@@ -338,7 +370,9 @@ def exam_quiz() -> Any:
 
     course = db.session.scalar(select(Course).where(Course.archived.is_(False)).order_by(Course.position))
     unlimited = select(Quiz).where(
-        Quiz.archived.is_(False), Quiz.current_version_id.is_not(None), Quiz.max_attempts.is_(None),
+        Quiz.archived.is_(False),
+        Quiz.current_version_id.is_not(None),
+        Quiz.max_attempts.is_(None),
         Quiz.cooldown_minutes == 0,
     )
     one_step = [q for q in db.session.scalars(unlimited.order_by(Quiz.slug)) if not needs_start(q)]

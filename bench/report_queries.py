@@ -59,8 +59,9 @@ def _signed_in(app: Any, prefix: str) -> tuple[Any, dict[str, str]]:
     client = app.test_client()
     page = client.get("/login").get_data(as_text=True)
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
-    response = client.post("/login", data={"csrf_token": token, "username": f"{prefix}-hr01",
-                                           "password": common.PASSWORD})
+    response = client.post(
+        "/login", data={"csrf_token": token, "username": f"{prefix}-hr01", "password": common.PASSWORD}
+    )
     if response.status_code != 302:
         raise SystemExit(f"HR login failed at size {prefix.upper()}")
     with app.app_context():
@@ -151,9 +152,14 @@ def over_http(url: str, prefix: str) -> dict[str, dict[str, Any]]:
             conn.close()
             stop.set()
             sampler.join()
-            out[name] = {"first_byte_ms": round(first * 1000, 1), "total_ms": round(total * 1000, 1), "bytes": size,
-                         "status": response.status, "worker_rss_before_mib": round(before / 1024, 1),
-                         "worker_rss_peak_mib": round(peak[0] / 1024, 1)}
+            out[name] = {
+                "first_byte_ms": round(first * 1000, 1),
+                "total_ms": round(total * 1000, 1),
+                "bytes": size,
+                "status": response.status,
+                "worker_rss_before_mib": round(before / 1024, 1),
+                "worker_rss_peak_mib": round(peak[0] / 1024, 1),
+            }
     finally:
         server.stop()
     return out
@@ -173,18 +179,27 @@ def enrolment_count(app: Any) -> int:
 
 def markdown(results: list[dict[str, Any]]) -> str:
     """One table for the in-process figures, one for the exports over HTTP."""
-    lines = ["| size | trainees | enrolments | page | time ms | first chunk ms | SQL queries | Python peak MiB |",
-             "|---|---:|---:|---|---:|---:|---:|---:|"]
+    lines = [
+        "| size | trainees | enrolments | page | time ms | first chunk ms | SQL queries | Python peak MiB |",
+        "|---|---:|---:|---|---:|---:|---:|---:|",
+    ]
     for r in results:
         for name, m in r["in_process"].items():
-            lines.append(f"| {r['size']} | {r['trainees']:,} | {r['enrolments']:,} | {name} | {m['ms']:,.1f} | "
-                         f"{m['first_chunk_ms']:,.1f} | {m['queries']} | {m['python_peak_mib']} |")
-    lines += ["", "| size | export | first byte ms | total ms | MiB sent | worker RSS before → peak MiB |",
-              "|---|---|---:|---:|---:|---|"]
+            lines.append(
+                f"| {r['size']} | {r['trainees']:,} | {r['enrolments']:,} | {name} | {m['ms']:,.1f} | "
+                f"{m['first_chunk_ms']:,.1f} | {m['queries']} | {m['python_peak_mib']} |"
+            )
+    lines += [
+        "",
+        "| size | export | first byte ms | total ms | MiB sent | worker RSS before → peak MiB |",
+        "|---|---|---:|---:|---:|---|",
+    ]
     for r in results:
         for name, m in r["http"].items():
-            lines.append(f"| {r['size']} | {name} | {m['first_byte_ms']:,.1f} | {m['total_ms']:,.1f} | "
-                         f"{m['bytes'] / 2**20:.1f} | {m['worker_rss_before_mib']} → {m['worker_rss_peak_mib']} |")
+            lines.append(
+                f"| {r['size']} | {name} | {m['first_byte_ms']:,.1f} | {m['total_ms']:,.1f} | "
+                f"{m['bytes'] / 2**20:.1f} | {m['worker_rss_before_mib']} → {m['worker_rss_peak_mib']} |"
+            )
     return "\n".join(lines)
 
 
@@ -199,15 +214,23 @@ def main(argv: list[str] | None = None) -> None:
         url = common.prepare(args.db, size)
         app = common.app_for(url)
         prefix = size.lower()
-        results.append({"size": size, "trainees": common.SIZES[size], "enrolments": enrolment_count(app),
-                        "in_process": in_process(app, prefix), "http": over_http(url, prefix)})
+        results.append(
+            {
+                "size": size,
+                "trainees": common.SIZES[size],
+                "enrolments": enrolment_count(app),
+                "in_process": in_process(app, prefix),
+                "http": over_http(url, prefix),
+            }
+        )
         print(f"[report] {size} done", flush=True)
     text = markdown(results)
     print(f"\n{args.db}\n\n{text}")
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     path = common.OUT / f"report-queries-{args.db}-{stamp}"
-    path.with_suffix(".json").write_text(json.dumps({"db": args.db, "machine": common.machine(), "results": results},
-                                                    indent=2, ensure_ascii=False))
+    path.with_suffix(".json").write_text(
+        json.dumps({"db": args.db, "machine": common.machine(), "results": results}, indent=2, ensure_ascii=False)
+    )
     path.with_suffix(".md").write_text(text + "\n")
     print(f"\nSaved {path}.json and .md")
 

@@ -77,12 +77,17 @@ def _content(app: Any, prefix: str) -> dict[str, Any]:
         course = db.session.get(Course, quiz.course_id)
         module = course.active_modules[0]
         questions = quiz.current_version.definition["questions"]
-        answers = {q["id"]: [q["options"][0]["key"]] if q["type"] == "multiple" else q["options"][0]["key"]
-                   for q in questions}
-        pool = list(db.session.scalars(
-            select(User.id).where(User.username.like(f"{prefix}-t%"), User.username != f"{prefix}-t00001")
-            .order_by(User.id).limit(SUBMIT_POOL)
-        ))
+        answers = {
+            q["id"]: [q["options"][0]["key"]] if q["type"] == "multiple" else q["options"][0]["key"] for q in questions
+        }
+        pool = list(
+            db.session.scalars(
+                select(User.id)
+                .where(User.username.like(f"{prefix}-t%"), User.username != f"{prefix}-t00001")
+                .order_by(User.id)
+                .limit(SUBMIT_POOL)
+            )
+        )
         info = {"course": course.slug, "module": module.slug, "quiz": quiz.slug, "answers": answers}
         info["tokens"] = common.issue_tokens(pool)
     return info
@@ -96,8 +101,9 @@ def scenarios(base: str, app: Any, size: str, hr_connections: int) -> list[Scena
     instructor = common.login(base, f"{prefix}-i0001")
     hr = common.login(base, f"{prefix}-hr01")
     hr_token = common.api_token(base, f"{prefix}-hr01")
-    status, headers, _ = common.request(trainee.opener, f"{base}/quizzes/{info['quiz']}/start",
-                                        {"csrf_token": trainee.csrf})
+    status, headers, _ = common.request(
+        trainee.opener, f"{base}/quizzes/{info['quiz']}/start", {"csrf_token": trainee.csrf}
+    )
     if status != 302:
         raise SystemExit(f"could not start an attempt at {info['quiz']} ({status})")
     take = headers["Location"].replace(base, "")
@@ -110,9 +116,15 @@ def scenarios(base: str, app: Any, size: str, hr_connections: int) -> list[Scena
         page("dashboard", trainee, "/dashboard"),
         page("module page", trainee, f"/courses/{info['course']}/{info['module']}"),
         page("quiz page", trainee, take),
-        Scenario("quiz submit", f"/api/v1/quizzes/{info['quiz']}/attempts", "POST",
-                 {"Content-Type": "application/json"}, json.dumps({"answers": info["answers"]}).encode(),
-                 info["tokens"], expect=201),
+        Scenario(
+            "quiz submit",
+            f"/api/v1/quizzes/{info['quiz']}/attempts",
+            "POST",
+            {"Content-Type": "application/json"},
+            json.dumps({"answers": info["answers"]}).encode(),
+            info["tokens"],
+            expect=201,
+        ),
         page("grading queue", instructor, "/grading"),
         page("HR dashboard", hr, "/reports", connections=hr_connections),
         Scenario("report API", "/api/v1/reports/completion?per_page=100", headers=api, connections=hr_connections),
@@ -137,8 +149,10 @@ def preflight(base: str, scenario: Scenario) -> None:
     body = response.read()
     conn.close()
     if response.status != scenario.expect:
-        raise SystemExit(f"{scenario.name}: {scenario.method} {scenario.path} answered {response.status}, "
-                         f"expected {scenario.expect}: {body[:300]!r}")
+        raise SystemExit(
+            f"{scenario.name}: {scenario.method} {scenario.path} answered {response.status}, "
+            f"expected {scenario.expect}: {body[:300]!r}"
+        )
 
 
 def wrk(base: str, scenario: Scenario, seconds: int, connections: int, threads: int) -> dict[str, Any]:
@@ -156,9 +170,21 @@ def wrk(base: str, scenario: Scenario, seconds: int, connections: int, threads: 
         (work / f"{slug}.tokens").write_text("\n".join(scenario.tokens) + "\n")
         tokens = str(work / f"{slug}.tokens")
     conns = scenario.connections or connections
-    command = [common.ensure_wrk(), f"-t{min(threads, conns)}", f"-c{conns}", f"-d{seconds}s",
-               f"--timeout={scenario.timeout}", "-s", str(LUA), base + scenario.path, "--",
-               scenario.method, str(headers), body, tokens]
+    command = [
+        common.ensure_wrk(),
+        f"-t{min(threads, conns)}",
+        f"-c{conns}",
+        f"-d{seconds}s",
+        f"--timeout={scenario.timeout}",
+        "-s",
+        str(LUA),
+        base + scenario.path,
+        "--",
+        scenario.method,
+        str(headers),
+        body,
+        tokens,
+    ]
     done = subprocess.run(command, capture_output=True, text=True, check=True)  # noqa: S603  (fixed arguments)
     line = [x for x in done.stdout.splitlines() if x.startswith("{")][-1]
     return json.loads(line)
@@ -172,22 +198,32 @@ def measure(base: str, scenario: Scenario, args: argparse.Namespace) -> Measure:
     raw["load_average"] = os.getloadavg()[0]
     seconds = raw["duration_us"] / 1e6
     return Measure(
-        scenario.name, raw["requests"] / seconds, raw["p50_us"] / 1000, raw["p95_us"] / 1000,
-        raw["p99_us"] / 1000, sum(raw["errors"].values()), raw["requests"], detail=raw,
+        scenario.name,
+        raw["requests"] / seconds,
+        raw["p50_us"] / 1000,
+        raw["p95_us"] / 1000,
+        raw["p99_us"] / 1000,
+        sum(raw["errors"].values()),
+        raw["requests"],
+        detail=raw,
     )
 
 
 def table(rows: list[Measure]) -> str:
     """The results as a Markdown table."""
-    out = ["| scenario | conns | req/s | p50 ms | p95 ms | p99 ms | errors | requests | hello-world req/s | "
-           "× hello-world | load |",
-           "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    out = [
+        "| scenario | conns | req/s | p50 ms | p95 ms | p99 ms | errors | requests | hello-world req/s | "
+        "× hello-world | load |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for m in rows:
         ratio = f"{m.ratio:.1%}" if m.ratio is not None else "—"
         paired = f"{m.detail['hello_rps']:,.0f}" if "hello_rps" in m.detail else "(median)"
-        out.append(f"| {m.scenario} | {m.detail['connections']} | {m.rps:,.1f} | {m.p50_ms:.1f} | {m.p95_ms:.1f} | "
-                   f"{m.p99_ms:.1f} | {m.errors} | {m.requests:,} | {paired} | {ratio} | "
-                   f"{m.detail['load_average']:.1f} |")
+        out.append(
+            f"| {m.scenario} | {m.detail['connections']} | {m.rps:,.1f} | {m.p50_ms:.1f} | {m.p95_ms:.1f} | "
+            f"{m.p99_ms:.1f} | {m.errors} | {m.requests:,} | {paired} | {ratio} | "
+            f"{m.detail['load_average']:.1f} |"
+        )
     return "\n".join(out)
 
 
@@ -196,19 +232,30 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--size", choices=list(common.SIZES), default="M")
-    parser.add_argument("--workers", type=int, default=(os.cpu_count() or 1) * 2 + 1,
-                        help="gunicorn workers for both apps (default: gunicorn.conf.py's 2 × cores + 1)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=(os.cpu_count() or 1) * 2 + 1,
+        help="gunicorn workers for both apps (default: gunicorn.conf.py's 2 × cores + 1)",
+    )
     parser.add_argument("--threads", type=int, default=2, help="gunicorn threads per worker (default 2)")
     parser.add_argument("--duration", type=int, default=10, help="seconds measured per scenario")
     parser.add_argument("--warmup", type=int, default=2, help="seconds of warm-up per scenario")
     parser.add_argument("--connections", type=int, default=16, help="wrk connections for trainee and instructor pages")
-    parser.add_argument("--hr-connections", type=int, default=2,
-                        help="wrk connections for the HR dashboard and report API (a few HR staff; export: at most 2)")
+    parser.add_argument(
+        "--hr-connections",
+        type=int,
+        default=2,
+        help="wrk connections for the HR dashboard and report API (a few HR staff; export: at most 2)",
+    )
     parser.add_argument("--wrk-threads", type=int, default=2)
     parser.add_argument("--only", nargs="*", help="scenario names to run (default: all)")
     parser.add_argument("--burst", type=int, default=0, help="also run the exam burst with N trainees")
-    parser.add_argument("--floor", action="store_true",
-                        help="also measure the no-op routes of bench/floor.py (the cost of the checks alone)")
+    parser.add_argument(
+        "--floor",
+        action="store_true",
+        help="also measure the no-op routes of bench/floor.py (the cost of the checks alone)",
+    )
     args = parser.parse_args(argv)
 
     url = common.prepare(args.db, args.size)
@@ -241,8 +288,11 @@ def main(argv: list[str] | None = None) -> None:
             result.ratio = result.rps / hellos[-1].rps
             result.detail["hello_rps"] = round(hellos[-1].rps, 1)
             results.append(result)
-            print(f"[run] {scenario.name}: {result.rps:,.1f} req/s ({result.ratio:.1%} of hello-world's "
-                  f"{hellos[-1].rps:,.0f}), p95 {result.p95_ms:.0f} ms, {result.errors} errors", flush=True)
+            print(
+                f"[run] {scenario.name}: {result.rps:,.1f} req/s ({result.ratio:.1%} of hello-world's "
+                f"{hellos[-1].rps:,.0f}), p95 {result.p95_ms:.0f} ms, {result.errors} errors",
+                flush=True,
+            )
         results.insert(0, sorted(hellos, key=lambda m: m.rps)[len(hellos) // 2])  # the median hello-world run
         if args.burst:
             from bench import burst as exam
@@ -252,15 +302,27 @@ def main(argv: list[str] | None = None) -> None:
         platform.stop()
         hello.stop()
         floor.stop()
-    header = (f"{args.db}, size {args.size} ({common.SIZES[args.size]:,} trainees), gunicorn {args.workers} workers × "
-              f"{args.threads} threads (gthread), wrk {args.duration} s per scenario after {args.warmup} s of warm-up; "
-              "load = 1-minute load average after the scenario")
+    header = (
+        f"{args.db}, size {args.size} ({common.SIZES[args.size]:,} trainees), gunicorn {args.workers} workers × "
+        f"{args.threads} threads (gthread), wrk {args.duration} s per scenario after {args.warmup} s of warm-up; "
+        "load = 1-minute load average after the scenario"
+    )
     print("\n" + header + "\n\n" + table(results))
     if burst:
         print("\nExam burst:\n" + json.dumps(burst, indent=2, ensure_ascii=False))
-    report = {"when": stamp, "db": args.db, "size": args.size, "workers": args.workers, "threads": args.threads,
-              "duration": args.duration, "connections": args.connections, "machine": common.machine(),
-              "load_average_after": os.getloadavg(), "results": [asdict(r) for r in results], "burst": burst}
+    report = {
+        "when": stamp,
+        "db": args.db,
+        "size": args.size,
+        "workers": args.workers,
+        "threads": args.threads,
+        "duration": args.duration,
+        "connections": args.connections,
+        "machine": common.machine(),
+        "load_average_after": os.getloadavg(),
+        "results": [asdict(r) for r in results],
+        "burst": burst,
+    }
     path = common.OUT / f"run-{args.db}-{args.size}-{stamp}"
     path.with_suffix(".json").write_text(json.dumps(report, indent=2, ensure_ascii=False))
     path.with_suffix(".md").write_text(header + "\n\n" + table(results) + "\n")

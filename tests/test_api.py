@@ -129,9 +129,19 @@ def test_quizzes_are_listed_with_pagination(client, headers):
     assert {q["slug"] for q in body["items"]} == {"demo-self", "demo-check"}
     assert (body["page"], body["total"]) == (1, 2)
     check = next(q for q in body["items"] if q["slug"] == "demo-check")
-    assert check == {"slug": "demo-check", "title": "测试知识检测", "kind": "knowledge", "course": "demo-course",
-                     "question_count": 3, "max_attempts": 2, "cooldown_minutes": 0, "pass_percent": 80,
-                     "time_limit_minutes": None, "review": "after-pass", "start_required": False}
+    assert check == {
+        "slug": "demo-check",
+        "title": "测试知识检测",
+        "kind": "knowledge",
+        "course": "demo-course",
+        "question_count": 3,
+        "max_attempts": 2,
+        "cooldown_minutes": 0,
+        "pass_percent": 80,
+        "time_limit_minutes": None,
+        "review": "after-pass",
+        "start_required": False,
+    }
     first = client.get(f"{API}/quizzes?per_page=1", headers=headers).get_json()
     second = client.get(f"{API}/quizzes?per_page=1&page=2", headers=headers).get_json()
     assert len(first["items"]) == len(second["items"]) == 1 and first["per_page"] == 1
@@ -161,8 +171,12 @@ def test_a_knowledge_check_is_sent_without_answers_explanations_or_scores(client
 
 def test_self_assessment_detail_has_no_option_scores(client, headers):
     body = client.get(f"{API}/quizzes/demo-self", headers=headers).get_json()
-    assert body["questions"][1] == {"id": "q2", "type": "agree-disagree", "text": "第二题陈述",
-                                    "options": [{"key": "Y", "text": "与自己一致"}, {"key": "N", "text": "与自己不一致"}]}
+    assert body["questions"][1] == {
+        "id": "q2",
+        "type": "agree-disagree",
+        "text": "第二题陈述",
+        "options": [{"key": "Y", "text": "与自己一致"}, {"key": "N", "text": "与自己不一致"}],
+    }
     assert "score" not in walk_keys(body)
 
 
@@ -170,12 +184,19 @@ def test_self_assessment_detail_has_no_option_scores(client, headers):
 
 
 def test_a_self_assessment_attempt_is_scored_and_stored(client, headers, trainee):
-    response = client.post(f"{API}/quizzes/demo-self/attempts", json={"answers": {"q1": "B", "q2": "Y"}},
-                           headers=headers)
+    response = client.post(
+        f"{API}/quizzes/demo-self/attempts", json={"answers": {"q1": "B", "q2": "Y"}}, headers=headers
+    )
     assert response.status_code == 201
     body = response.get_json()
-    assert body == {"id": body["id"], "score": 4, "max_score": 6, "percent": 66,
-                    "band": {"key": "high", "title": "较高"}, "passed": None}
+    assert body == {
+        "id": body["id"],
+        "score": 4,
+        "max_score": 6,
+        "percent": 66,
+        "band": {"key": "high", "title": "较高"},
+        "passed": None,
+    }
     attempt = db.session.get(Attempt, body["id"])
     assert (attempt.user_id, attempt.status, attempt.score) == (trainee.id, "submitted", 4)
 
@@ -183,8 +204,9 @@ def test_a_self_assessment_attempt_is_scored_and_stored(client, headers, trainee
 def test_a_knowledge_attempt_reports_passed(client, headers):
     body = client.post(f"{API}/quizzes/demo-check/attempts", json={"answers": CHECK_RIGHT}, headers=headers).get_json()
     assert (body["score"], body["max_score"], body["percent"], body["band"], body["passed"]) == (3, 3, 100, None, True)
-    body = client.post(f"{API}/quizzes/demo-check/attempts", json={"answers": {**CHECK_RIGHT, "k2": ["A"]}},
-                       headers=headers).get_json()
+    body = client.post(
+        f"{API}/quizzes/demo-check/attempts", json={"answers": {**CHECK_RIGHT, "k2": ["A"]}}, headers=headers
+    ).get_json()
     assert (body["score"], body["percent"], body["passed"]) == (2, 66, False)
 
 
@@ -199,9 +221,16 @@ def test_invalid_answers_are_422_with_every_problem_listed_and_nothing_stored(cl
     assert attempts() == 0
 
 
-@pytest.mark.parametrize("answers", [{"k1": ["A"], "k2": ["A"], "k3": "T"}, {"k1": "A", "k2": [], "k3": "T"},
-                                     {"k1": "A", "k2": ["A", "A"], "k3": "T"}, {"k1": 1, "k2": ["A"], "k3": True},
-                                     ["A", "B"]])
+@pytest.mark.parametrize(
+    "answers",
+    [
+        {"k1": ["A"], "k2": ["A"], "k3": "T"},
+        {"k1": "A", "k2": [], "k3": "T"},
+        {"k1": "A", "k2": ["A", "A"], "k3": "T"},
+        {"k1": 1, "k2": ["A"], "k3": True},
+        ["A", "B"],
+    ],
+)
 def test_wrongly_typed_answers_are_422(client, headers, answers):
     response = client.post(f"{API}/quizzes/demo-check/attempts", json={"answers": answers}, headers=headers)
     assert response.status_code == 422
@@ -218,8 +247,12 @@ def test_a_malformed_body_is_400(client, headers, body):
 
 def test_attempt_limit_is_409_and_stores_nothing(client, headers):
     for _ in range(2):
-        assert client.post(f"{API}/quizzes/demo-check/attempts", json={"answers": CHECK_RIGHT},
-                           headers=headers).status_code == 201
+        assert (
+            client.post(
+                f"{API}/quizzes/demo-check/attempts", json={"answers": CHECK_RIGHT}, headers=headers
+            ).status_code
+            == 201
+        )
     response = client.post(f"{API}/quizzes/demo-check/attempts", json={"answers": CHECK_RIGHT}, headers=headers)
     assert response.status_code == 409
     assert response.get_json() == {"errors": ["你已用完本测验的 2 次作答机会。"]}

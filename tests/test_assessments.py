@@ -199,8 +199,10 @@ def test_submit_scores_on_the_server_and_shows_the_band(client, trainee):
     attempt_id = start(client, SELF)
     autosave(client, SELF, attempt_id, "q1", "A")
     autosave(client, SELF, attempt_id, "q2", "Y")
-    response = client.post(f"/quizzes/{SELF}/attempts/{attempt_id}", data={"action": "submit", "answer-q1": "A",
-                                                                            "answer-q2": "Y", "score": "0"})
+    response = client.post(
+        f"/quizzes/{SELF}/attempts/{attempt_id}",
+        data={"action": "submit", "answer-q1": "A", "answer-q2": "Y", "score": "0"},
+    )
     assert response.status_code == 302
     attempt = db.session.get(Attempt, attempt_id)
     assert (attempt.status, attempt.score, attempt.max_score, attempt.band_key) == ("submitted", 6, 6, "high")
@@ -231,7 +233,9 @@ def test_a_concurrent_submit_that_lost_the_race_returns_the_recorded_result(clie
     assert attempt.status == "in_progress"
     # Another request submits first, behind this session's back.
     db.session.execute(
-        update(Attempt).where(Attempt.id == attempt_id).values(status="submitted", score=1, max_score=6, percent=16)
+        update(Attempt)
+        .where(Attempt.id == attempt_id)
+        .values(status="submitted", score=1, max_score=6, percent=16)
         .execution_options(synchronize_session=False)
     )
     db.session.commit()
@@ -244,8 +248,17 @@ def test_a_concurrent_submit_that_lost_the_race_returns_the_recorded_result(clie
 def test_scoring_sends_attempt_scored_with_its_details(client, trainee):
     with scored_events() as events:
         attempt = take(client, CHECK, {"k1": "A", "k2": ["A"], "k3": "T"})
-    assert events == [{"attempt_id": attempt.id, "user_id": trainee.id, "quiz_id": attempt.quiz_id,
-                       "course_id": factories.course().id, "passed": False, "percent": 66, "regraded": False}]
+    assert events == [
+        {
+            "attempt_id": attempt.id,
+            "user_id": trainee.id,
+            "quiz_id": attempt.quiz_id,
+            "course_id": factories.course().id,
+            "passed": False,
+            "percent": 66,
+            "regraded": False,
+        }
+    ]
     assert (attempt.score, attempt.percent) == (2, 66)
 
 
@@ -320,7 +333,7 @@ def test_self_assessment_result_shows_band_chart_and_costly_answers_with_module_
     assert attempt.score == 2 and attempt.band_key == "low"
     assert "较低" in page and "需要改进" in page
     assert 'class="qz-range"' in page and "0–3" in page and "4–6" in page
-    costly = page[page.index('id="costly"'):]
+    costly = page[page.index('id="costly"') :]
     assert "第一题" in costly and "少得" in costly and "4 分" in costly
     assert 'href="/courses/demo-course/first-steps"' in costly
     assert "第二题陈述" not in costly  # the best option loses nothing
@@ -331,13 +344,13 @@ def test_knowledge_result_shows_each_answer_the_right_one_and_the_explanation_on
     page = client.get(f"/attempts/{attempt.id}").get_data(as_text=True)
     assert "2</span> / 3" in page and "66%" in page and "未通过" in page
     # review: after-pass (the default): one attempt left, so which were wrong and what to reread, no answers
-    review = page[page.index('id="review-k1"'):]
+    review = page[page.index('id="review-k1"') :]
     review = review[: review.index("</li>")]
     assert "答错" in review and 'href="/courses/demo-course/first-steps"' in review
     assert "对的" not in page and "见模块" not in page and ">正确答案<" not in page
     take(client, CHECK, {"k1": "B", "k2": ["A"], "k3": "T"})  # the limit of 2 is used up: everything
     page = client.get(f"/attempts/{attempt.id}").get_data(as_text=True)
-    review = page[page.index('id="review-k1"'):]
+    review = page[page.index('id="review-k1"') :]
     review = review[: review.index("</li>")]
     assert "错的" in review and "对的" in review and "见模块「第一步」" in review and "答错" in review
 
@@ -346,7 +359,7 @@ def test_history_lists_every_attempt_with_a_chart(client, trainee):
     take(client, SELF, {"q1": "C", "q2": "N"})
     take(client, SELF, SELF_ANSWERS)
     page = client.get(f"/quizzes/{SELF}").get_data(as_text=True)
-    history = page[page.index('id="history"'):]
+    history = page[page.index('id="history"') :]
     assert history.count("/attempts/") == 2 and "较低" in history and "较高" in history
     assert "<polyline" in page and page.count('class="qz-dot"') == 2
     assert "再做一次" in page
@@ -359,8 +372,9 @@ def test_a_new_quiz_version_never_changes_stored_results(client, trainee, tmp_pa
     content = tmp_path / "content"
     shutil.copytree(TEST_CONTENT, content)
     path = content / "quizzes" / f"{SELF}.yaml"
-    path.write_text(path.read_text(encoding="utf-8").replace("score: 5", "score: 2").replace("较高", "新的较高"),
-                    encoding="utf-8")
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("score: 5", "score: 2").replace("较高", "新的较高"), encoding="utf-8"
+    )
     factories.load_content(content)
     assert quiz(SELF).current_version_id != old_version
     db.session.expire_all()
@@ -510,8 +524,9 @@ scales:
         ({"a1": "N", "a2": "Y", "b1": "B"}, 0, "low", 0, "偏冷淡"),
     ],
 )
-def test_sub_scales_and_reverse_items_are_scored_and_shown(client, login_as, tmp_path, answers, total, band, warmth,
-                                                           warmth_title):
+def test_sub_scales_and_reverse_items_are_scored_and_shown(
+    client, login_as, tmp_path, answers, total, band, warmth, warmth_title
+):
     content = tmp_path / "content"
     shutil.copytree(TEST_CONTENT, content)
     (content / "quizzes" / "demo-scales.yaml").write_text(SCALED_QUIZ, encoding="utf-8")
@@ -519,9 +534,13 @@ def test_sub_scales_and_reverse_items_are_scored_and_shown(client, login_as, tmp
     login_as("trainee")
     attempt = take(client, "demo-scales", answers)
     assert (attempt.score, attempt.max_score, attempt.band_key) == (total, 4, band)
-    assert attempt.scale_results["warmth"] == {"total": warmth, "min": 0, "max": 2,
-                                               "band_key": "warm" if warmth == 2 else "cold"}
+    assert attempt.scale_results["warmth"] == {
+        "total": warmth,
+        "min": 0,
+        "max": 2,
+        "band_key": "warm" if warmth == 2 else "cold",
+    }
     page = client.get(f"/attempts/{attempt.id}").get_data(as_text=True)
-    scale = page[page.index('data-scale="warmth"'):]
+    scale = page[page.index('data-scale="warmth"') :]
     assert f"亲和力：{warmth} 分" in scale and warmth_title in scale
     assert 'data-scale="calm"' in page

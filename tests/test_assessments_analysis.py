@@ -76,8 +76,18 @@ def rows() -> list[AttemptRow]:
         given = dict(zip(KEY, answers, strict=True))
         right = sum(given[q] == KEY[q] for q in KEY)
         percent = right * 100 // 4
-        out.append(AttemptRow(int(name[1:]), int(user[1:]), 1, percent, percent >= 75,
-                              start + timedelta(hours=index), tuple(KEY), given))
+        out.append(
+            AttemptRow(
+                int(name[1:]),
+                int(user[1:]),
+                1,
+                percent,
+                percent >= 75,
+                start + timedelta(hours=index),
+                tuple(KEY),
+                given,
+            )
+        )
     return out
 
 
@@ -101,8 +111,18 @@ def test_the_quiz_summary_matches_the_hand_computed_figures():
     stats = analysis.statistics(rows(), {1: definition()}, definition(), memberships())
     s = stats.summary
     assert (s.attempts, s.trainees, s.average, s.pass_rate, s.first_try_pass_rate) == (10, 8, 45.0, 0.25, 0.125)
-    assert dict(s.distribution) == {"0–9": 0, "10–19": 0, "20–29": 4, "30–39": 0, "40–49": 0, "50–59": 4,
-                                    "60–69": 0, "70–79": 2, "80–89": 0, "90–100": 0}
+    assert dict(s.distribution) == {
+        "0–9": 0,
+        "10–19": 0,
+        "20–29": 4,
+        "30–39": 0,
+        "40–49": 0,
+        "50–59": 4,
+        "60–69": 0,
+        "70–79": 2,
+        "80–89": 0,
+        "90–100": 0,
+    }
     assert [r.percent for r in rows()] == [75, 50, 50, 50, 25, 50, 25, 25, 25, 75]
 
 
@@ -139,8 +159,11 @@ def test_x2_point_biserial_and_the_choice_distribution():
     items = {i.id: i for i in analysis.statistics(rows(), {1: definition()}, definition()).items}
     # x2 right: a1 75, a2 50, a4 50, a6 50, a10 75 → 60; wrong: a3 50, a5 25, a7 25, a8 25, a9 25 → 30.
     assert items["x2"].point_biserial == pytest.approx(30 / SD * 0.5)
-    assert [(o.key, o.count, o.right) for o in items["x4"].options] == [("A", 5, False), ("B", 3, False),
-                                                                       ("C", 2, True)]
+    assert [(o.key, o.count, o.right) for o in items["x4"].options] == [
+        ("A", 5, False),
+        ("B", 3, False),
+        ("C", 2, True),
+    ]
     assert items["x4"].options[2].share == pytest.approx(0.2)
 
 
@@ -153,8 +176,19 @@ def test_the_cohort_comparison_matches_the_hand_computed_figures():
 
 
 def test_a_pooled_question_counts_only_the_papers_that_held_it():
-    some = [AttemptRow(r.attempt_id, r.user_id, 1, r.percent, r.passed, r.submitted_at,
-                       ("x1", "x2") if r.attempt_id % 2 else tuple(KEY), r.answers) for r in rows()]
+    some = [
+        AttemptRow(
+            r.attempt_id,
+            r.user_id,
+            1,
+            r.percent,
+            r.passed,
+            r.submitted_at,
+            ("x1", "x2") if r.attempt_id % 2 else tuple(KEY),
+            r.answers,
+        )
+        for r in rows()
+    ]
     items = {i.id: i for i in analysis.statistics(some, {1: definition()}, definition()).items}
     assert (items["x1"].responses, items["x3"].responses) == (10, 5)  # a2, a4, a6, a8, a10 held x3
     assert items["x3"].correct == 2  # a2 F, a4 T, a6 F, a8 F, a10 T
@@ -192,15 +226,15 @@ def test_the_page_shows_the_fixture(client, loaded, login_as):
     seed(loaded)
     login_as("hr")
     page = client.get(f"/results/quizzes/{ITEMS}").get_data(as_text=True)
-    summary = page[page.index('id="quiz-summary"'):]
+    summary = page[page.index('id="quiz-summary"') :]
     assert "<td>10</td><td>8</td>" in summary and "45.0%" in summary and "25%" in summary and "12%" in summary
-    x4 = page[page.index('id="item-x4"'):]
+    x4 = page[page.index('id="item-x4"') :]
     x4 = x4[: x4.index("</tr>")]
     assert 'data-facility="0.2"' in x4 and "20%" in x4 and "-0.33" in x4
     assert "几乎都答错" in x4 and "高分者反而答错更多" in x4
-    x2 = page[page.index('id="item-x2"'):]
+    x2 = page[page.index('id="item-x2"') :]
     assert "1.00" in x2[: x2.index("</tr>")]
-    cohorts = page[page.index('id="cohorts"'):]
+    cohorts = page[page.index('id="cohorts"') :]
     assert "X" in cohorts and "55.0%" in cohorts and "35.0%" in cohorts
 
 
@@ -239,9 +273,9 @@ def test_instructors_see_only_their_cohorts(client, loaded, login_as):
     seed(loaded)
     login_as("instructor", cohort="X")
     page = client.get(f"/results/quizzes/{ITEMS}").get_data(as_text=True)
-    summary = page[page.index('id="quiz-summary"'):]
+    summary = page[page.index('id="quiz-summary"') :]
     assert "<td>5</td><td>3</td>" in summary  # cohort X: five attempts by three trainees
-    cohorts = page[page.index('id="cohorts"'):]
+    cohorts = page[page.index('id="cohorts"') :]
     assert ">X<" in cohorts and ">Y<" not in cohorts
     y = db.session.scalar(select(Cohort.id).where(Cohort.name == "Y"))
     assert client.get(f"/results/quizzes/{ITEMS}?cohort={y}").status_code == 404

@@ -55,7 +55,9 @@ TABLE = [
 
 
 @pytest.mark.parametrize(("slug", "answers", "total", "band", "title"), TABLE)
-def test_web_form_and_api_give_the_documents_result(client, login_as, real_self_tests, slug, answers, total, band, title):
+def test_web_form_and_api_give_the_documents_result(
+    client, login_as, real_self_tests, slug, answers, total, band, title
+):
     user = login_as("trainee")
     response = client.post(f"/quizzes/{slug}/start")
     attempt_path = response.headers["Location"]
@@ -66,8 +68,11 @@ def test_web_form_and_api_give_the_documents_result(client, login_as, real_self_
     assert f'data-band="{band}">{title}</h2>' in page
 
     token = client.post("/api/v1/auth/token", json={"username": user.username, "password": PASSWORD}).get_json()
-    api = client.post(f"/api/v1/quizzes/{slug}/attempts", json={"answers": answers},
-                      headers={"Authorization": f"Bearer {token['token']}"})
+    api = client.post(
+        f"/api/v1/quizzes/{slug}/attempts",
+        json={"answers": answers},
+        headers={"Authorization": f"Bearer {token['token']}"},
+    )
     assert api.status_code == 201
     body = api.get_json()
     assert (body["score"], body["band"], body["passed"]) == (total, {"key": band, "title": title}, None)

@@ -112,8 +112,10 @@ def test_answers_to_questions_off_the_paper_are_refused(client, trainee):
 def test_submitting_asks_only_for_the_papers_questions(client, trainee):
     attempt_id = start(client, POOL)
     answers = {q: RIGHT[q] for q in paper(attempt_id)[:2]}
-    response = client.post(f"/quizzes/{POOL}/attempts/{attempt_id}",
-                           data={"action": "submit", **{f"answer-{q}": v for q, v in answers.items()}})
+    response = client.post(
+        f"/quizzes/{POOL}/attempts/{attempt_id}",
+        data={"action": "submit", **{f"answer-{q}": v for q, v in answers.items()}},
+    )
     assert response.status_code == 422
     assert "还有 1 道题未作答" in response.get_data(as_text=True)
 
@@ -154,8 +156,11 @@ def _problems(tmp_path: Path, text: str) -> list[str]:
         (("{type: multiple, count: 1}", "{count: 1}"), "needs a tag or a type", 11),
         (("review: after-pass", "review: later"), "must be immediate, after-pass or never", 6),
         (("time_limit: 10", "time_limit: 0"), "time_limit", 7),
-        (("tags: [甲组], module: first-steps, text: 甲组第一题", "tags: 5, module: first-steps, text: 甲组第一题"),
-         "must be a list of tag names", 13),
+        (
+            ("tags: [甲组], module: first-steps, text: 甲组第一题", "tags: 5, module: first-steps, text: 甲组第一题"),
+            "must be a list of tag names",
+            13,
+        ),
     ],
 )
 def test_the_loader_refuses_bad_pool_keys_with_file_and_line(tmp_path, change, message, line):

@@ -86,8 +86,7 @@ def test_a_regrade_needs_a_reason_and_changes_nothing_without_one(client, traine
     assert db.session.scalar(select(func.count(AttemptRegrade.id))) == 0
 
 
-def test_an_explicit_regrade_is_recorded_shown_notified_and_recomputes_completion(client, trainee, content,
-                                                                                   login_as):
+def test_an_explicit_regrade_is_recorded_shown_notified_and_recomputes_completion(client, trainee, content, login_as):
     attempt = take(client, ANSWERS)
     old_version = attempt.quiz_version_id
     assert completion_status(trainee.id) in (None, "in_progress", "not_started")
@@ -99,8 +98,9 @@ def test_an_explicit_regrade_is_recorded_shown_notified_and_recomputes_completio
     receiver = lambda sender, **kw: events.append(kw)  # noqa: E731
     signals.attempt_scored.connect(receiver)
     try:
-        response = client.post(f"/quizzes/{CHECK}/regrade",
-                               data={"version": old_version, "reason": "第 2 题答案有误，已更正为 A、B"})
+        response = client.post(
+            f"/quizzes/{CHECK}/regrade", data={"version": old_version, "reason": "第 2 题答案有误，已更正为 A、B"}
+        )
     finally:
         signals.attempt_scored.disconnect(receiver)
     assert response.status_code == 302
@@ -110,19 +110,31 @@ def test_an_explicit_regrade_is_recorded_shown_notified_and_recomputes_completio
     assert again.quiz_version_id == quiz(CHECK).current_version_id != old_version
     record = db.session.scalar(select(AttemptRegrade))
     assert (record.old_score, record.new_score, record.old_passed, record.new_passed) == (2, 3, False, True)
-    assert (record.by_id, record.reason, record.from_version_id) == (admin.id, "第 2 题答案有误，已更正为 A、B",
-                                                                    old_version)
+    assert (record.by_id, record.reason, record.from_version_id) == (
+        admin.id,
+        "第 2 题答案有误，已更正为 A、B",
+        old_version,
+    )
     assert record.created_at is not None
-    assert events == [{"user_id": trainee.id, "quiz_id": again.quiz_id, "course_id": again.quiz.course_id,
-                       "passed": True, "percent": 100, "regraded": True}]
-    notice = db.session.scalar(select(Notification).where(Notification.user_id == trainee.id,
-                                                          Notification.kind == "assessments.regraded"))
+    assert events == [
+        {
+            "user_id": trainee.id,
+            "quiz_id": again.quiz_id,
+            "course_id": again.quiz.course_id,
+            "passed": True,
+            "percent": 100,
+            "regraded": True,
+        }
+    ]
+    notice = db.session.scalar(
+        select(Notification).where(Notification.user_id == trainee.id, Notification.kind == "assessments.regraded")
+    )
     assert notice.url == f"/attempts/{attempt.id}" and "2/3 → 3/3" in notice.message and "已更正" in notice.message
     assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "quiz.regraded")).details["changed"] == 1
     # The trainee sees both results, who, when and why — on the page and in the API.
     login_as(trainee)
     page = client.get(f"/attempts/{attempt.id}").get_data(as_text=True)
-    regrades = page[page.index('id="regrades"'):]
+    regrades = page[page.index('id="regrades"') :]
     assert "2 / 3" in regrades and "3 / 3" in regrades and "管理员甲" in regrades and "已更正为 A、B" in regrades
     assert "3</span> / 3" in page
     token = issue_token(trainee)[0]

@@ -68,7 +68,7 @@ def test_a_failed_attempt_under_after_pass_shows_no_right_answer_anywhere(client
     for secret in SECRETS:
         assert secret not in page, secret
     for qid in attempt.order["questions"]:  # each question is listed as wrong with its module to reread
-        item = page[page.index(f'id="review-{qid}"'):]
+        item = page[page.index(f'id="review-{qid}"') :]
         item = item[: item.index("</li>")]
         assert "答错" in item and "建议重读" in item and 'href="/courses/demo-course/' in item
     # The API says the same and no more.
@@ -131,8 +131,9 @@ def test_never_shows_the_score_only_even_after_a_pass(client, trainee):
 def test_a_self_assessment_under_never_keeps_its_band_and_interpretation(client, trainee):
     set_policy("demo-self", "never")
     attempt_id = client.post("/quizzes/demo-self/start").headers["Location"].rsplit("/", 1)[1]
-    client.post(f"/quizzes/demo-self/attempts/{attempt_id}", data={"action": "submit", "answer-q1": "C",
-                                                                   "answer-q2": "Y"})
+    client.post(
+        f"/quizzes/demo-self/attempts/{attempt_id}", data={"action": "submit", "answer-q1": "C", "answer-q2": "Y"}
+    )
     page = client.get(f"/attempts/{attempt_id}").get_data(as_text=True)
     assert "较低" in page and "需要改进" in page and 'class="qz-range"' in page
     assert 'id="costly"' not in page  # the per-question advice is what "never" hides
@@ -155,8 +156,9 @@ def test_an_instructor_sees_the_trainees_answers_whatever_the_policy(client, tra
 
 def test_an_instructor_sees_a_self_assessment_as_the_trainees(client, trainee, login_as):
     attempt_id = client.post("/quizzes/demo-self/start").headers["Location"].rsplit("/", 1)[1]
-    client.post(f"/quizzes/demo-self/attempts/{attempt_id}", data={"action": "submit", "answer-q1": "C",
-                                                                   "answer-q2": "Y"})
+    client.post(
+        f"/quizzes/demo-self/attempts/{attempt_id}", data={"action": "submit", "answer-q1": "C", "answer-q2": "Y"}
+    )
     login_as("instructor", cohort="c1")
     page = client.get(f"/attempts/{attempt_id}").get_data(as_text=True)
     assert "学员的选择" in page and "你的选择" not in page and "学员：2" in page
@@ -164,8 +166,11 @@ def test_an_instructor_sees_a_self_assessment_as_the_trainees(client, trainee, l
 
 def test_the_trainee_can_download_no_item_statistics(client, trainee):
     take_paper(client, POOL, WRONG)
-    for url in (f"/results/quizzes/{POOL}", f"/results/quizzes/{POOL}/statistics.csv",
-                f"/results/quizzes/{POOL}/statistics.xlsx"):
+    for url in (
+        f"/results/quizzes/{POOL}",
+        f"/results/quizzes/{POOL}/statistics.csv",
+        f"/results/quizzes/{POOL}/statistics.xlsx",
+    ):
         assert client.get(url).status_code == 403, url
 
 

@@ -211,20 +211,26 @@ def test_the_api_start_step_returns_the_drawn_paper_and_the_deadline(client, hea
 def test_the_api_saves_submits_and_refuses_late_answers(client, headers):
     body = client.post(f"{API}/quizzes/{POOL}/start", headers=headers).get_json()
     ids = [q["id"] for q in body["questions"]]
-    saved = client.post(f"{API}/attempts/{body['id']}/answers", json={"answers": {ids[0]: RIGHT[ids[0]]}},
-                        headers=headers)
+    saved = client.post(
+        f"{API}/attempts/{body['id']}/answers", json={"answers": {ids[0]: RIGHT[ids[0]]}}, headers=headers
+    )
     assert saved.status_code == 200 and saved.get_json()["answered"] == 1
     bad = client.post(f"{API}/attempts/{body['id']}/answers", json={"answers": {ids[1]: "Z"}}, headers=headers)
     assert bad.status_code == 422
     missing = client.post(f"{API}/attempts/{body['id']}/submit", headers=headers)
     assert missing.status_code == 422 and "还有 2 道题未作答" in missing.get_json()["errors"][0]
     overdue(body["id"])
-    late = client.post(f"{API}/attempts/{body['id']}/submit",
-                       json={"answers": {q: RIGHT[q] for q in ids}}, headers=headers)
+    late = client.post(
+        f"{API}/attempts/{body['id']}/submit", json={"answers": {q: RIGHT[q] for q in ids}}, headers=headers
+    )
     assert late.status_code == 409 and "作答时间已于" in late.get_json()["errors"][0]
     result = client.get(f"{API}/attempts/{body['id']}", headers=headers).get_json()
-    assert (result["status"], result["auto_submitted"], result["score"], result["max_score"]) == ("submitted", True,
-                                                                                                  1, 3)
+    assert (result["status"], result["auto_submitted"], result["score"], result["max_score"]) == (
+        "submitted",
+        True,
+        1,
+        3,
+    )
 
 
 def test_the_api_submits_in_time(client, headers):
@@ -234,8 +240,10 @@ def test_the_api_submits_in_time(client, headers):
     assert result.status_code == 200
     data = result.get_json()
     assert (data["status"], data["score"], data["passed"], data["review"]["level"]) == ("submitted", 3, True, "full")
-    assert client.post(f"{API}/attempts/{body['id']}/answers", json={"answers": answers},
-                       headers=headers).status_code == 409
+    assert (
+        client.post(f"{API}/attempts/{body['id']}/answers", json={"answers": answers}, headers=headers).status_code
+        == 409
+    )
 
 
 def test_an_abandoned_attempt_is_submitted_when_the_api_reads_it(client, headers):

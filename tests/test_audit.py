@@ -34,12 +34,19 @@ def test_record_refuses_unknown_actions(app):
 
 def test_admin_account_actions_are_recorded_with_actor_and_address(client, login_as):
     admin = login_as("admin")
-    client.post("/admin/users/new", data={"username": "zoe", "name": "佐伊", "password": "start-pass-11", "roles": ["trainee"]})
+    client.post(
+        "/admin/users/new", data={"username": "zoe", "name": "佐伊", "password": "start-pass-11", "roles": ["trainee"]}
+    )
     zoe = db.session.scalar(select(User).where(User.username == "zoe"))
     client.post(
         f"/admin/users/{zoe.id}",
-        data={"username": "zoe", "name": "佐伊", "roles": ["instructor", "trainee"], "active": "y",
-              "password": "reset-pass-22"},
+        data={
+            "username": "zoe",
+            "name": "佐伊",
+            "roles": ["instructor", "trainee"],
+            "active": "y",
+            "password": "reset-pass-22",
+        },
     )
     client.post(f"/admin/users/{zoe.id}/deactivate")
     client.post(f"/admin/users/{zoe.id}", data={"username": "zoe", "name": "佐伊", "roles": ["trainee"], "active": "y"})
@@ -62,7 +69,9 @@ def test_saving_a_user_without_changes_records_nothing(client, login_as, make_us
     login_as("admin")
     user = make_user("quiet", roles=["trainee"])
     before = len(events())
-    client.post(f"/admin/users/{user.id}", data={"username": "quiet", "name": "quiet", "roles": ["trainee"], "active": "y"})
+    client.post(
+        f"/admin/users/{user.id}", data={"username": "quiet", "name": "quiet", "roles": ["trainee"], "active": "y"}
+    )
     assert len(events()) == before
 
 
@@ -131,7 +140,9 @@ def test_assignments_and_bulk_changes_are_recorded(client, login_as, make_user):
     hr = login_as("hr")
     make_user("pat", roles=["trainee"], employee_no="P9")
     due = date.today() + timedelta(days=10)
-    client.post("/hr/assignments", data={"course_id": factories.course().id, "due_date": due.isoformat(), "people": "P9"})
+    client.post(
+        "/hr/assignments", data={"course_id": factories.course().id, "due_date": due.isoformat(), "people": "P9"}
+    )
     (assigned,) = events("course.assigned")
     assert assigned.details == {"course": "demo-course", "to": "pat", "due_date": due.isoformat()}
     assert assigned.actor_id == hr.id and assigned.target_type == "assignments"
@@ -188,8 +199,15 @@ def logbook(app, make_user):
     for index in range(3):
         db.session.add(AuditEvent(actor_id=admin.id, action="cohort.created", details={"name": f"班组{index}"}))
     db.session.add(AuditEvent(actor_id=hr.id, action="completion.waived", details={"reason": "<script>x</script>"}))
-    db.session.add(AuditEvent(actor_id=admin.id, action="user.roles_changed", target_type="users", target_id=hr.id,
-                              details={"added": ["hr", "instructor"]}))
+    db.session.add(
+        AuditEvent(
+            actor_id=admin.id,
+            action="user.roles_changed",
+            target_type="users",
+            target_id=hr.id,
+            details={"added": ["hr", "instructor"]},
+        )
+    )
     db.session.commit()
     return admin, hr
 
@@ -227,7 +245,9 @@ def test_audit_page_is_paginated_with_a_fixed_number_of_queries(app, client, log
 
     few = queries()
     for index in range(60):
-        db.session.add(AuditEvent(actor_id=(admin, hr)[index % 2].id, action="user.created", details={"username": str(index)}))
+        db.session.add(
+            AuditEvent(actor_id=(admin, hr)[index % 2].id, action="user.created", details={"username": str(index)})
+        )
     db.session.commit()
     assert queries() == few
     total = db.session.scalar(select(func.count()).select_from(AuditEvent))

@@ -40,8 +40,15 @@ def pdf_text(pdf: bytes) -> str:
     for match in re.finditer(rb"/ASCII85Decode /FlateDecode \].*?stream\r?\n(.*?)endstream", pdf, re.S):
         content = zlib.decompress(base64.a85decode(match.group(1).strip(), adobe=True))
         for literal in re.findall(rb"/F2 [\d.]+ Tf [\d.]+ TL \(((?:\\.|[^\\)])*)\) Tj", content, re.S):
-            raw = re.sub(rb"\\([0-7]{1,3}|.)", lambda m: bytes([int(m.group(1), 8)]) if m.group(1).isdigit()
-                         else {b"n": b"\n", b"r": b"\r", b"t": b"\t"}.get(m.group(1), m.group(1)), literal)
+            raw = re.sub(
+                rb"\\([0-7]{1,3}|.)",
+                lambda m: (
+                    bytes([int(m.group(1), 8)])
+                    if m.group(1).isdigit()
+                    else {b"n": b"\n", b"r": b"\r", b"t": b"\t"}.get(m.group(1), m.group(1))
+                ),
+                literal,
+            )
             out.append(raw.decode("utf-16-be"))
     return "\n".join(out)
 

@@ -53,8 +53,13 @@ def grade_roleplay(app, user, grader, *, passed: bool = True, submission=None):
     levels = {"calm-first": 2, "solution": 1} if passed else {"calm-first": 0, "solution": 0}
     with app.test_request_context():
         return roleplay.save_grading(
-            grader, submission, action="grade", expected_version=submission.version_id, levels=levels,
-            comments={"calm-first": "语气平和"}, overall="继续保持",
+            grader,
+            submission,
+            action="grade",
+            expected_version=submission.version_id,
+            levels=levels,
+            comments={"calm-first": "语气平和"},
+            overall="继续保持",
         )
 
 
@@ -94,7 +99,10 @@ def test_nothing_done_means_no_row_and_a_full_checklist(trainee):
     checklist = evaluate(trainee.id, [factories.course()])[factories.course().id]
     assert checklist.status == "not_started"
     assert [(i.kind, i.slug) for i in checklist.items] == [
-        ("module", "first-steps"), ("module", "second-steps"), ("quiz", "demo-check"), ("roleplay", "demo-card"),
+        ("module", "first-steps"),
+        ("module", "second-steps"),
+        ("quiz", "demo-check"),
+        ("roleplay", "demo-card"),
     ]
     assert checklist.done == 0 and len(checklist.missing) == 4
 
@@ -338,14 +346,23 @@ def test_reminders_are_sent_once_per_kind_and_due_date(app, make_user):
     factories.assign(user=late, due_date=today - timedelta(days=1))
     factories.assign(user=later, due_date=today + timedelta(days=10))
     factories.assign(user=done, due_date=today - timedelta(days=1))
-    for kind, slug in (("module", "first-steps"), ("module", "second-steps"), ("quiz", "demo-check"),
-                       ("roleplay", "demo-card")):
+    for kind, slug in (
+        ("module", "first-steps"),
+        ("module", "second-steps"),
+        ("quiz", "demo-check"),
+        ("roleplay", "demo-card"),
+    ):
         services.waive(done, factories.course(), kind, slug, "免修", hr)
 
     first = reminders.send(today)
     assert first.notifications == 2
-    kinds = dict(db.session.execute(select(Notification.user_id, Notification.kind).where(
-        Notification.kind.in_(["completion.due_soon", "completion.overdue"]))).all())
+    kinds = dict(
+        db.session.execute(
+            select(Notification.user_id, Notification.kind).where(
+                Notification.kind.in_(["completion.due_soon", "completion.overdue"])
+            )
+        ).all()
+    )
     assert kinds == {soon.id: "completion.due_soon", late.id: "completion.overdue"}
     soon_note = db.session.scalar(select(Notification).where(Notification.user_id == soon.id))
     assert "测试课程" in soon_note.message and soon_note.url == "/courses/demo-course"

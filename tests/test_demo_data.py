@@ -44,8 +44,15 @@ def test_a_small_data_set_has_the_promised_people_and_groups(app):
     assert result.created and result.counts["users"] == 30 + 1 + 1  # trainees, one instructor (2 cohorts), one HR
     trainees = select(UserRole.user_id).where(UserRole.role == "trainee")
     assert _count(User, User.username.like("t-t%"), User.id.in_(trainees)) == 30
-    assert _count(User, User.username == "t-i0001", User.id.in_(select(UserRole.user_id).where(UserRole.role == "instructor"))) == 1
-    assert _count(User, User.username == "t-hr01", User.id.in_(select(UserRole.user_id).where(UserRole.role == "hr"))) == 1
+    assert (
+        _count(
+            User, User.username == "t-i0001", User.id.in_(select(UserRole.user_id).where(UserRole.role == "instructor"))
+        )
+        == 1
+    )
+    assert (
+        _count(User, User.username == "t-hr01", User.id.in_(select(UserRole.user_id).where(UserRole.role == "hr"))) == 1
+    )
     memberships = db.session.execute(
         select(CohortMember.user_id, func.count()).where(CohortMember.role == "trainee").group_by(CohortMember.user_id)
     ).all()
@@ -76,7 +83,10 @@ def test_attempts_and_grades_are_scored_as_the_services_score_them(app):
         assert set(answers) == {q["id"] for q in definition["questions"]}
         expected = score(definition, answers)
         assert (attempt.score, attempt.percent, attempt.passed, attempt.band_key) == (
-            expected["score"], expected["percent"], expected["passed"], expected["band_key"]
+            expected["score"],
+            expected["percent"],
+            expected["passed"],
+            expected["band_key"],
         )
     graded = db.session.scalars(select(Submission).where(Submission.status == "graded")).all()
     assert graded
@@ -89,8 +99,11 @@ def test_attempts_and_grades_are_scored_as_the_services_score_them(app):
 
 def test_generated_accounts_sign_in_and_see_their_pages(app, client):
     demo_data.generate("T", 30, seed="test")
-    for username, path, text in (("t-hr01", "/reports", "华东区"), ("t-i0001", "/grading", ""),
-                                 ("t-t00001", "/dashboard", "")):
+    for username, path, text in (
+        ("t-hr01", "/reports", "华东区"),
+        ("t-i0001", "/grading", ""),
+        ("t-t00001", "/dashboard", ""),
+    ):
         client.post("/logout")
         response = client.post("/login", data={"username": username, "password": demo_data.PASSWORD})
         assert response.status_code == 302, username
@@ -131,8 +144,14 @@ def test_no_content_is_refused_clearly(app):
 
 def _flask(args: list[str], url: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "APP_ENV": "development", "DATABASE_URL": url, "CONTENT_DIR": str(TEST_CONTENT)}
-    return subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "wsgi", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def test_flask_demo_size_s_builds_100_trainees_quickly_and_only_once(empty_database):

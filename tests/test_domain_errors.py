@@ -18,8 +18,14 @@ from app.roleplay import services as roleplay
 from app.roleplay import uploads
 
 ROOM_ERRORS = [
-    accounts.AccountError, importer.StaffFileError, assessments.AttemptError, questions.AnswerError,
-    completion.CompletionError, roleplay.RoleplayError, uploads.UploadError, learning.AssignError,
+    accounts.AccountError,
+    importer.StaffFileError,
+    assessments.AttemptError,
+    questions.AnswerError,
+    completion.CompletionError,
+    roleplay.RoleplayError,
+    uploads.UploadError,
+    learning.AssignError,
     idempotency.IdempotencyError,
 ]
 

@@ -114,7 +114,12 @@ def test_apply_creates_people_with_departments_cohorts_and_one_time_passwords(ap
     result = importer.apply(GOOD.encode("gbk"), actor=admin)
     assert [a.username for a in result.created] == ["s1001", "s1002", "s1003", "s1004"]
     wang = db.session.scalar(select(User).where(User.employee_no == "S1001"))
-    assert (wang.name, wang.department.name, wang.position, wang.email) == ("王芳", "门店销售部", "导购", "wangfang@example.com")
+    assert (wang.name, wang.department.name, wang.position, wang.email) == (
+        "王芳",
+        "门店销售部",
+        "导购",
+        "wangfang@example.com",
+    )
     cohort = db.session.scalar(select(Cohort).where(Cohort.name == "新员工一期"))
     roles = {(m.user.employee_no, m.role) for m in cohort.members}
     assert roles == {("S1001", "trainee"), ("S1002", "trainee"), ("S1003", "instructor")}
@@ -125,12 +130,19 @@ def test_apply_creates_people_with_departments_cohorts_and_one_time_passwords(ap
     assert response.status_code == 302
 
 
-def test_generated_passwords_get_a_quick_hash_that_the_first_sign_in_replaces(app, client, monkeypatch, make_user, admin):
-    monkeypatch.setitem(app.config, "PASSWORD_HASH_METHOD", "pbkdf2:sha256:1500")  # the slow kind, as scrypt in production
+def test_generated_passwords_get_a_quick_hash_that_the_first_sign_in_replaces(
+    app, client, monkeypatch, make_user, admin
+):
+    monkeypatch.setitem(
+        app.config, "PASSWORD_HASH_METHOD", "pbkdf2:sha256:1500"
+    )  # the slow kind, as scrypt in production
     result = importer.apply(GOOD.encode(), actor=admin)
     first, second = result.created[0], result.created[1]
     quick = app.config["GENERATED_PASSWORD_HASH_METHOD"] + "$"
-    people = {u.username: u for u in db.session.scalars(select(User).where(User.username.in_([first.username, second.username])))}
+    people = {
+        u.username: u
+        for u in db.session.scalars(select(User).where(User.username.in_([first.username, second.username])))
+    }
     assert all(u.password_hash.startswith(quick) and u.has_generated_password_hash for u in people.values())
     assert client.post("/login", data={"username": first.username, "password": "wrong-password-1"}).status_code == 200
     db.session.expire_all()
@@ -194,7 +206,10 @@ def test_upload_previews_then_confirm_applies_and_shows_passwords_once(client, l
     assert len(accounts) == 4
     passwords = re.findall(r"<code>([^<]+)</code>", result)
     assert len(passwords) == 4
-    assert all(user.check_password(pw) for user, pw in zip(sorted(accounts, key=lambda u: u.employee_no), passwords, strict=True))
+    assert all(
+        user.check_password(pw)
+        for user, pw in zip(sorted(accounts, key=lambda u: u.employee_no), passwords, strict=True)
+    )
     csv_url = re.search(r'href="data:text/csv;charset=utf-8;base64,([^"]+)"', result).group(1)
     csv_text = base64.b64decode(csv_url).decode("utf-8")
     assert csv_text.startswith("\ufeff工号,姓名,用户名,初始密码")

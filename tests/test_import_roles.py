@@ -71,8 +71,17 @@ def test_the_services_refuse_a_grant_the_actor_may_not_make(app, make_user):
     with pytest.raises(services.AccountError, match="人事无权授予人事角色"):
         services.create_user("x1", "X", "sturdy-pass-31", ["hr"], actor=hr)
     with pytest.raises(services.AccountError, match="人事无权授予人事角色"):
-        services.update_user(trainee, name="t", email=None, employee_no=None, position=None, department_id=None,
-                             roles=["hr"], active=True, actor=hr)
+        services.update_user(
+            trainee,
+            name="t",
+            email=None,
+            employee_no=None,
+            position=None,
+            department_id=None,
+            roles=["hr"],
+            active=True,
+            actor=hr,
+        )
     db.session.rollback()
     assert person_roles("t1") == {"trainee"}
     services.set_roles(trainee, {"trainee", "instructor"}, actor=hr)  # what HR may give
@@ -145,7 +154,9 @@ def test_hr_import_of_a_bad_role_among_good_rows_writes_nothing(app, make_user):
 def test_hr_can_still_import_trainees_and_instructors(client, login_as, make_user):
     make_user("e1", roles=["trainee"], employee_no="E1", department="客服部", name="老学员")
     login_as("hr")
-    page = upload(client, csv("E1,老学员,客服部,讲师", "N1,新人甲,客服部,学员", "N2,新人乙,客服部,讲师", "N3,新人丙,客服部,")).get_data(as_text=True)
+    page = upload(
+        client, csv("E1,老学员,客服部,讲师", "N1,新人甲,客服部,学员", "N2,新人乙,客服部,讲师", "N3,新人丙,客服部,")
+    ).get_data(as_text=True)
     assert "确认导入" in page and "有问题 0" in page
     result = client.post("/hr/import/confirm").get_data(as_text=True)
     assert "新建 3 人，更新 1 人" in result
@@ -215,7 +226,8 @@ def test_the_audit_log_has_one_role_change_per_person_naming_the_actor(client, l
     changes = events("user.roles_changed")
     new = person("N1")
     assert [(e.actor_id, e.target_type, e.target_id) for e in changes] == [
-        (hr.id, "users", e1.id), (hr.id, "users", new.id),
+        (hr.id, "users", e1.id),
+        (hr.id, "users", new.id),
     ]
     assert changes[0].details == {"username": "e1", "added": ["instructor"], "removed": [], "source": "import"}
     assert changes[1].details == {"username": "n1", "added": ["instructor"], "removed": [], "source": "import"}

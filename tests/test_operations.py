@@ -53,7 +53,11 @@ def start_gunicorn(tmp_path: Path, port: int, stdout: int = subprocess.DEVNULL, 
     }
     server = subprocess.Popen(  # noqa: S603
         [str(GUNICORN), "-c", "gunicorn.conf.py", "wsgi:app"],
-        cwd=ROOT, env=env, stdout=stdout, stderr=subprocess.PIPE, text=True,
+        cwd=ROOT,
+        env=env,
+        stdout=stdout,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     deadline = time.monotonic() + 30
     while True:

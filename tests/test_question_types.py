@@ -124,7 +124,8 @@ def test_the_recipe_agrees_with_the_registry():
     for gone in ("app/content/loader", "app/api/quizzes.py", "QUESTION_TYPES"):
         assert gone not in recipe, f"the recipe still sends people to {gone}"
     knobs = {
-        name for name, value in vars(question_types.QuestionType).items()
+        name
+        for name, value in vars(question_types.QuestionType).items()
         if not name.startswith("_") and (not callable(value) or name in ("normalise", "from_form"))
     }
     named = set(re.findall(r"`([a-z_]+)(?:\(\))?`", recipe))

@@ -30,8 +30,13 @@ def populate(count: int, cohort: str = "big") -> list[int]:
     depts = [accounts.get_or_create_department(name) for name in ("呼叫中心", "门店销售部")]
     first = db.session.scalar(select(func.count()).select_from(User))
     rows = [
-        {"username": f"bulk{n}", "name": f"学员{n:05d}", "employee_no": f"E{n:05d}",
-         "department_id": depts[n % 2].id, "password_hash": "x"}
+        {
+            "username": f"bulk{n}",
+            "name": f"学员{n:05d}",
+            "employee_no": f"E{n:05d}",
+            "department_id": depts[n % 2].id,
+            "password_hash": "x",
+        }
         for n in range(first, first + count)
     ]
     ids = list(db.session.scalars(insert(User).returning(User.id, sort_by_parameter_order=True), rows))
@@ -41,10 +46,16 @@ def populate(count: int, cohort: str = "big") -> list[int]:
     db.session.execute(
         insert(CourseCompletion),
         [
-            {"user_id": i, "course_id": course.id, "status": "complete" if i % 3 == 0 else "in_progress",
-             "done": 4 if i % 3 == 0 else 1, "total": 4,
-             "items": [{"kind": "module", "slug": "first-steps", "state": "done", "score": None, "max": None}]}
-            for i in ids if i % 3 != 1
+            {
+                "user_id": i,
+                "course_id": course.id,
+                "status": "complete" if i % 3 == 0 else "in_progress",
+                "done": 4 if i % 3 == 0 else 1,
+                "total": 4,
+                "items": [{"kind": "module", "slug": "first-steps", "state": "done", "score": None, "max": None}],
+            }
+            for i in ids
+            if i % 3 != 1
         ],
     )
     db.session.commit()
@@ -56,8 +67,9 @@ def populate(count: int, cohort: str = "big") -> list[int]:
 def people(app, make_user):
     """Three trainees: one complete, one in progress, one not started; c1 has demo-course due yesterday."""
     grader = make_user("teacher", roles=["instructor"], cohort="c1")
-    done = make_user("t-done", roles=["trainee"], cohort="c1", department="门店销售部", name="张小红",
-                     employee_no="A001")
+    done = make_user(
+        "t-done", roles=["trainee"], cohort="c1", department="门店销售部", name="张小红", employee_no="A001"
+    )
     busy = make_user("t-busy", roles=["trainee"], cohort="c1", department="呼叫中心", name="刘明", employee_no="A002")
     idle = make_user("t-idle", roles=["trainee"], cohort="c1", department="呼叫中心", name="陈静", employee_no="A003")
     factories.assign(cohort="c1", due_date=YESTERDAY)
@@ -185,7 +197,18 @@ def test_csv_export_layout(client, login_as, progressed):
     raw = response.get_data()
     assert raw.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
-    assert rows[0] == ["工号", "姓名", "部门", "课程", "状态", "截止日期", "完成日期", "测验成绩", "角色扮演成绩", "缺少项"]
+    assert rows[0] == [
+        "工号",
+        "姓名",
+        "部门",
+        "课程",
+        "状态",
+        "截止日期",
+        "完成日期",
+        "测验成绩",
+        "角色扮演成绩",
+        "缺少项",
+    ]
     by_no = {row[0]: row for row in rows[1:]}
     assert by_no["A001"][1:5] == ["张小红", "门店销售部", "测试课程", "已完成"]
     assert by_no["A001"][5] == YESTERDAY.isoformat()
@@ -202,7 +225,9 @@ def test_csv_export_layout(client, login_as, progressed):
 
 def test_csv_export_respects_filters(client, login_as, progressed):
     login_as("hr")
-    rows = list(csv.reader(io.StringIO(client.get("/reports/export.csv?status=complete").get_data().decode("utf-8-sig"))))
+    rows = list(
+        csv.reader(io.StringIO(client.get("/reports/export.csv?status=complete").get_data().decode("utf-8-sig")))
+    )
     assert [r[0] for r in rows[1:]] == ["A001"]
 
 
@@ -219,8 +244,17 @@ def test_xlsx_export_has_the_same_layout(client, login_as, progressed):
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [("=HYPERLINK(\"http://x\")", "'=HYPERLINK(\"http://x\")"), ("+1", "'+1"), ("-2+3", "'-2+3"),
-     ("@SUM(A1)", "'@SUM(A1)"), ("\tx", "'\tx"), ("\rx", "'\rx"), ("张三", "张三"), ("a=b", "a=b"), ("", "")],
+    [
+        ('=HYPERLINK("http://x")', '\'=HYPERLINK("http://x")'),
+        ("+1", "'+1"),
+        ("-2+3", "'-2+3"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\tx", "'\tx"),
+        ("\rx", "'\rx"),
+        ("张三", "张三"),
+        ("a=b", "a=b"),
+        ("", ""),
+    ],
 )
 def test_formula_guard(value, expected):
     assert guard(value) == expected
@@ -298,14 +332,22 @@ def test_bulk_assign_to_departments_cohorts_and_people(client, login_as, make_us
     due = date.today() + timedelta(days=30)
     response = client.post(
         "/hr/assignments",
-        data={"course_id": factories.course().id, "due_date": due.isoformat(), "departments": [dept.id],
-              "cohorts": [cohort.id], "people": "p1、BEE"},
+        data={
+            "course_id": factories.course().id,
+            "due_date": due.isoformat(),
+            "departments": [dept.id],
+            "cohorts": [cohort.id],
+            "people": "p1、BEE",
+        },
         follow_redirects=True,
     )
     assert "分配给 4 个对象" in response.get_data(as_text=True)
     rows = db.session.scalars(select(Assignment)).all()
     assert {(r.department_id, r.cohort_id, r.user_id) for r in rows} == {
-        (dept.id, None, None), (None, cohort.id, None), (None, None, a.id), (None, None, b.id)
+        (dept.id, None, None),
+        (None, cohort.id, None),
+        (None, None, a.id),
+        (None, None, b.id),
     }
     assert all(r.due_date == due for r in rows)
 
@@ -331,12 +373,14 @@ def test_bulk_change_due_date_and_remove(client, login_as, make_user):
     first = factories.assign(cohort="c1")
     second = factories.assign(cohort="c2")
     due = date.today() + timedelta(days=7)
-    client.post("/hr/assignments/bulk", data={"action": "due", "due_date": due.isoformat(),
-                                              "ids": [first.id, second.id]})
+    client.post(
+        "/hr/assignments/bulk", data={"action": "due", "due_date": due.isoformat(), "ids": [first.id, second.id]}
+    )
     db.session.expire_all()
     assert first.due_date == due and second.due_date == due
-    page = client.post("/hr/assignments/bulk", data={"action": "due", "ids": [first.id]},
-                       follow_redirects=True).get_data(as_text=True)
+    page = client.post(
+        "/hr/assignments/bulk", data={"action": "due", "ids": [first.id]}, follow_redirects=True
+    ).get_data(as_text=True)
     assert "请填写新的截止日期" in page
     client.post("/hr/assignments/bulk", data={"action": "remove", "ids": [second.id]})
     assert db.session.scalar(select(func.count()).select_from(Assignment)) == 1
@@ -359,8 +403,21 @@ def _synthetic_rows(count: int):
 
     items = [{"kind": "module", "slug": f"m{j}", "state": "todo", "score": None, "max": None} for j in range(8)]
     for n in range(count):
-        yield ReportRow(n, f"E{n:05d}", f"学员{n}", f"u{n}", "呼叫中心", 1, "客户服务基础", YESTERDAY,
-                        "in_progress", None, 0, 8, items)
+        yield ReportRow(
+            n,
+            f"E{n:05d}",
+            f"学员{n}",
+            f"u{n}",
+            "呼叫中心",
+            1,
+            "客户服务基础",
+            YESTERDAY,
+            "in_progress",
+            None,
+            0,
+            8,
+            items,
+        )
 
 
 @pytest.mark.parametrize("kind", ["csv", "xlsx"])

@@ -58,9 +58,14 @@ def world(app, make_user):
     finish_course(app, outsider, users["instructor"])
     certs = {c.user_id: c for c in db.session.scalars(select(Certificate))}
     ids = {
-        "cohort": cohort.id, "other_cohort": other.id, "trainee": users["trainee"].id, "outsider": outsider.id,
-        "course": factories.course().id, "certificate": certs[users["trainee"].id].id,
-        "other_certificate": certs[outsider.id].id, "code": certs[users["trainee"].id].code,
+        "cohort": cohort.id,
+        "other_cohort": other.id,
+        "trainee": users["trainee"].id,
+        "outsider": outsider.id,
+        "course": factories.course().id,
+        "certificate": certs[users["trainee"].id].id,
+        "other_certificate": certs[outsider.id].id,
+        "code": certs[users["trainee"].id].code,
     }
     return {"users": users, "ids": ids}
 

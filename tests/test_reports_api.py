@@ -29,17 +29,28 @@ def test_hr_gets_every_enrolment_with_its_checklist(client, hr, progressed):  # 
     assert done["completed_at"].endswith("Z") and (done["done"], done["total"]) == (4, 4)
     assert done["course"]["title"] == "测试课程" and done["due_date"] == YESTERDAY.isoformat()
     quiz = next(i for i in done["items"] if i["kind"] == "quiz")
-    assert quiz == {"kind": "quiz", "slug": "demo-check", "title": "测试知识检测", "state": "done", "score": 100,
-                    "max": None}
+    assert quiz == {
+        "kind": "quiz",
+        "slug": "demo-check",
+        "title": "测试知识检测",
+        "state": "done",
+        "score": 100,
+        "max": None,
+    }
     idle = by_no["A003"]
     assert idle["status"] == "not_started" and idle["overdue"] is True
     assert [i["state"] for i in idle["items"]] == ["todo"] * 4 and idle["completed_at"] is None
 
 
-@pytest.mark.parametrize(("query", "numbers"), [
-    ("status=complete", ["A001"]), ("status=overdue", ["A002", "A003"]), ("q=陈静", ["A003"]),
-    ("status=nonsense", ["A001", "A002", "A003"]),
-])
+@pytest.mark.parametrize(
+    ("query", "numbers"),
+    [
+        ("status=complete", ["A001"]),
+        ("status=overdue", ["A002", "A003"]),
+        ("q=陈静", ["A003"]),
+        ("status=nonsense", ["A001", "A002", "A003"]),
+    ],
+)
 def test_filters_like_the_dashboard(client, hr, progressed, query, numbers):  # noqa: F811
     body = client.get(f"{URL}?{query}", headers=headers_for(hr)).get_json()
     assert sorted(i["user"]["employee_no"] for i in body["items"]) == numbers

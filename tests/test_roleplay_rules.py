@@ -87,8 +87,14 @@ def test_parse_levels_keeps_valid_indexes_and_names_bad_ones(raw, levels, bad):
 
 @pytest.mark.parametrize(
     ("levels", "verdict"),
-    [({}, "incomplete"), ({"a": 2}, "incomplete"), ({"a": 2, "b": 0}, "failed"), ({"a": 1, "b": 3}, "passed"),
-     ({"a": 0, "b": 3}, "passed"), ({"a": 0, "b": 2}, "failed")],
+    [
+        ({}, "incomplete"),
+        ({"a": 2}, "incomplete"),
+        ({"a": 2, "b": 0}, "failed"),
+        ({"a": 1, "b": 3}, "passed"),
+        ({"a": 0, "b": 3}, "passed"),
+        ({"a": 0, "b": 2}, "failed"),
+    ],
 )
 def test_verdict_says_incomplete_until_every_criterion_has_a_level(levels, verdict):
     assert scoring.verdict(RUBRIC, levels, scoring.max_points(RUBRIC), 60) == verdict
@@ -124,7 +130,9 @@ def test_a_grader_is_offered_exactly_the_actions_the_write_allows(monkeypatch, s
     grader = SimpleNamespace(id=2)
     offered = services.allowed_actions(_submission(status, live), grader)
     expected = {
-        "submitted": ("save", "grade", "return"), "resubmitted": ("save", "grade", "return"), "graded": ("grade",),
+        "submitted": ("save", "grade", "return"),
+        "resubmitted": ("save", "grade", "return"),
+        "graded": ("grade",),
     }.get(status, ())
     if live:
         expected = tuple(a for a in expected if a != "return")

@@ -31,14 +31,30 @@ PUBLIC_PREFIXES = (
 # Endpoints open to any signed-in user: each view checks the object itself (own work, an assigned
 # course, a taught cohort, a certificate of one's own or of someone HR follows).
 SIGNED_IN = {
-    "accounts.change_password", "accounts.logout",
-    "reports.home", "learning.catalogue", "learning.course", "learning.module", "learning.complete",
+    "accounts.change_password",
+    "accounts.logout",
+    "reports.home",
+    "learning.catalogue",
+    "learning.course",
+    "learning.module",
+    "learning.complete",
     "learning.glossary",
-    "assessments.index", "assessments.quiz", "assessments.start", "assessments.take", "assessments.take_post",
-    "assessments.autosave", "assessments.result",
-    "roleplay.library", "roleplay.card", "roleplay.submission", "roleplay.audio",
-    "notifications.index", "notifications.open_notification", "notifications.read_all",
-    "reports.transcript", "reports.certificate",
+    "assessments.index",
+    "assessments.quiz",
+    "assessments.start",
+    "assessments.take",
+    "assessments.take_post",
+    "assessments.autosave",
+    "assessments.result",
+    "roleplay.library",
+    "roleplay.card",
+    "roleplay.submission",
+    "roleplay.audio",
+    "notifications.index",
+    "notifications.open_notification",
+    "notifications.read_all",
+    "reports.transcript",
+    "reports.certificate",
 }
 ROLES = ("trainee", "instructor", "hr", "admin")
 

@@ -54,7 +54,8 @@ def banded(draw):
     starts = [lo - draw(st.integers(0, 5)), *cuts]
     ends = [c - 1 for c in cuts] + [hi + draw(st.integers(0, 5))]
     definition["bands"] = [
-        {"key": f"b{i}", "min": a, "max": b, "title": f"档 {i}", "text": ""} for i, (a, b) in enumerate(zip(starts, ends, strict=True))
+        {"key": f"b{i}", "min": a, "max": b, "title": f"档 {i}", "text": ""}
+        for i, (a, b) in enumerate(zip(starts, ends, strict=True))
     ]
     return definition, answers
 
@@ -122,8 +123,16 @@ def knowledge_checks(draw):
         size = st.integers(1, len(keys)) if multiple else st.just(1)
         answer = sorted(draw(st.lists(st.sampled_from(keys), min_size=1, max_size=draw(size), unique=True)))
         qid = f"k{i}"
-        questions.append({"id": qid, "type": "multiple" if multiple else "single", "text": qid,
-                          "options": [{"key": k, "text": k} for k in keys], "answer": answer, "explanation": ""})
+        questions.append(
+            {
+                "id": qid,
+                "type": "multiple" if multiple else "single",
+                "text": qid,
+                "options": [{"key": k, "text": k} for k in keys],
+                "answer": answer,
+                "explanation": "",
+            }
+        )
         chosen = sorted(draw(st.lists(st.sampled_from(keys), min_size=1, max_size=len(keys), unique=True)))
         answers[qid] = chosen if multiple else chosen[0]
     return {"kind": "knowledge", "questions": questions, "pass_percent": draw(st.integers(1, 100))}, answers
@@ -133,8 +142,11 @@ def knowledge_checks(draw):
 def test_knowledge_score_counts_fully_correct_questions_and_pass_uses_the_exact_ratio(case):
     definition, answers = case
     result = score_knowledge(definition, answers)
-    right = [q for q in definition["questions"] if sorted(answers[q["id"]] if isinstance(answers[q["id"]], list)
-                                                          else [answers[q["id"]]]) == q["answer"]]
+    right = [
+        q
+        for q in definition["questions"]
+        if sorted(answers[q["id"]] if isinstance(answers[q["id"]], list) else [answers[q["id"]]]) == q["answer"]
+    ]
     assert result.score == len(right) == sum(o.correct for o in result.questions)
     assert result.max_score == len(definition["questions"])
     assert result.percent == percent_of(result.score, result.max_score)
@@ -145,8 +157,16 @@ def test_partly_right_multiple_choice_scores_nothing():
     definition = {
         "kind": "knowledge",
         "pass_percent": 50,
-        "questions": [{"id": "m", "type": "multiple", "text": "", "answer": ["A", "C"], "explanation": "",
-                       "options": [{"key": k, "text": k} for k in "ABC"]}],
+        "questions": [
+            {
+                "id": "m",
+                "type": "multiple",
+                "text": "",
+                "answer": ["A", "C"],
+                "explanation": "",
+                "options": [{"key": k, "text": k} for k in "ABC"],
+            }
+        ],
     }
     assert score_knowledge(definition, {"m": ["A"]}).score == 0
     assert score_knowledge(definition, {"m": ["A", "B", "C"]}).score == 0
@@ -154,8 +174,11 @@ def test_partly_right_multiple_choice_scores_nothing():
 
 
 def test_missing_answers_are_refused():
-    definition = {"kind": "self-assessment", "bands": [], "questions": [
-        {"id": "q1", "type": "single", "text": "", "options": [{"key": "A", "text": "", "score": 1}]}]}
+    definition = {
+        "kind": "self-assessment",
+        "bands": [],
+        "questions": [{"id": "q1", "type": "single", "text": "", "options": [{"key": "A", "text": "", "score": 1}]}],
+    }
     with pytest.raises(ValueError, match="q1"):
         score_self_assessment(definition, {})
 

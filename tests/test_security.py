@@ -348,7 +348,9 @@ def test_password_policy_on_the_change_form(client, make_user, weak):
 def test_password_policy_on_the_admin_forms(client, login_as, make_user, weak):
     login_as("admin")
     target = make_user("ida")
-    created = client.post("/admin/users/new", data={"username": "newbie", "name": "x", "password": weak, "roles": ["trainee"]})
+    created = client.post(
+        "/admin/users/new", data={"username": "newbie", "name": "x", "password": weak, "roles": ["trainee"]}
+    )
     assert created.status_code == 200
     assert db.session.scalar(select(User).where(User.username == "newbie")) is None
     edited = client.post(
@@ -420,8 +422,16 @@ def test_forwarded_for_header_is_ignored_without_a_trusted_proxy(app, client, ma
 # --- redirects (found by the wapiti scan: a CR/LF in "next" crashed the language switch) -------
 
 
-BAD_NEXT = ["/\\evil.example", "/\\/evil.example", "//evil.example", "https://evil.example/", "/x\r\nSet-Cookie: a=b",
-            "/x\nLocation: //evil", "/tab\there", "javascript:alert(1)"]
+BAD_NEXT = [
+    "/\\evil.example",
+    "/\\/evil.example",
+    "//evil.example",
+    "https://evil.example/",
+    "/x\r\nSet-Cookie: a=b",
+    "/x\nLocation: //evil",
+    "/tab\there",
+    "javascript:alert(1)",
+]
 
 
 @pytest.mark.parametrize("target", BAD_NEXT)
@@ -484,8 +494,13 @@ def test_an_admin_resetting_their_own_password_stays_signed_in_here_only(app, cl
     login(elsewhere, admin.username)
     response = client.post(
         f"/admin/users/{admin.id}",
-        data={"username": admin.username, "name": admin.name, "roles": ["admin"], "active": "y",
-              "password": "new-admin-pass-8"},
+        data={
+            "username": admin.username,
+            "name": admin.name,
+            "roles": ["admin"],
+            "active": "y",
+            "password": "new-admin-pass-8",
+        },
     )
     assert response.status_code == 302
     assert client.get("/admin/users").status_code == 200

@@ -27,9 +27,13 @@ def test_every_services_module_has_a_logger_and_uses_it(path):
     }
     assert "log" in assigned, f"{path.relative_to(APP)} has no module logger"
     calls = [
-        n for n in ast.walk(tree)
-        if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "info"
-        and isinstance(n.func.value, ast.Name) and n.func.value.id == "log"
+        n
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Call)
+        and isinstance(n.func, ast.Attribute)
+        and n.func.attr == "info"
+        and isinstance(n.func.value, ast.Name)
+        and n.func.value.id == "log"
     ]
     assert calls, f"{path.relative_to(APP)} logs none of its writes"
 

@@ -52,9 +52,11 @@ WORKBOOK_RELS = (
     f'<Relationship Id="rId1" Type="{REL}/worksheet" Target="worksheets/sheet1.xml"/>'
     f'<Relationship Id="rId2" Type="{REL}/sharedStrings" Target="sharedStrings.xml"/></Relationships>'
 )
-LAUGHS = '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol0 "lol">' + "".join(
-    f'<!ENTITY lol{n} "{f"&lol{n - 1};" * 10}">' for n in range(1, 10)
-) + "]>"
+LAUGHS = (
+    '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol0 "lol">'
+    + "".join(f'<!ENTITY lol{n} "{f"&lol{n - 1};" * 10}">' for n in range(1, 10))
+    + "]>"
+)
 XXE = '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>'
 
 # What each refusal says (the limits are the defaults of app.core.spreadsheets.Limits).
@@ -89,8 +91,13 @@ def strings(*values: str, prolog: str = '<?xml version="1.0" encoding="UTF-8"?>'
     return f'{prolog}<sst xmlns="{MAIN}">{items}</sst>'.encode()
 
 
-def package(sheet_xml: bytes, strings_xml: bytes | None = None, *, extra: dict[str, bytes] | None = None,
-            compression: int = zipfile.ZIP_DEFLATED) -> bytes:
+def package(
+    sheet_xml: bytes,
+    strings_xml: bytes | None = None,
+    *,
+    extra: dict[str, bytes] | None = None,
+    compression: int = zipfile.ZIP_DEFLATED,
+) -> bytes:
     """A minimal XLSX file around a worksheet (and shared strings, and any extra parts)."""
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", compression) as archive:
@@ -169,8 +176,11 @@ def hostile_files() -> dict[str, tuple[str, bytes, str]]:
     files = {
         "strings-bomb": ("bomb.xlsx", strings_bomb(), PART),
         "lying-header": ("lying.xlsx", lying_bomb(), UNREADABLE),
-        "laughs-in-strings": ("laughs.xlsx", package(sheet(HEADER + '<row r="2"><c r="A2" t="s"><v>0</v></c></row>'),
-                                                     strings("&lol9;", prolog=LAUGHS)), DTD),
+        "laughs-in-strings": (
+            "laughs.xlsx",
+            package(sheet(HEADER + '<row r="2"><c r="A2" t="s"><v>0</v></c></row>'), strings("&lol9;", prolog=LAUGHS)),
+            DTD,
+        ),
         "laughs-in-sheet": ("laughs.xlsx", package(sheet(inline(1, "&lol9;"), prolog=LAUGHS)), DTD),
         "external-entity": ("xxe.xlsx", package(sheet(inline(1, "&e;"), prolog=XXE)), DTD),
         "undeclared-entity": ("entity.xlsx", package(sheet(inline(1, "&lol9;"))), UNREADABLE),
@@ -184,10 +194,17 @@ def hostile_files() -> dict[str, tuple[str, bytes, str]]:
         "deep-nesting": ("deep.xlsx", deep_nesting(), UNREADABLE),
         "huge-tag": ("tag.xlsx", package(sheet(HEADER + huge_tag)), UNREADABLE),
         "long-inline-cell": ("long.xlsx", package(sheet(HEADER + inline(2, "A1", long_text, "门店"))), LONG_CELL),
-        "long-shared-cell": ("long.xlsx", package(sheet(HEADER + '<row r="2"><c r="B2" t="s"><v>0</v></c></row>'),
-                                                  strings(long_text)), LONG_CELL),
+        "long-shared-cell": (
+            "long.xlsx",
+            package(sheet(HEADER + '<row r="2"><c r="B2" t="s"><v>0</v></c></row>'), strings(long_text)),
+            LONG_CELL,
+        ),
         "too-many-parts": ("parts.xlsx", package(good_sheet, extra=many_parts), MEMBERS),
-        "too-much-in-total": ("total.xlsx", package(good_sheet, extra={f"xl/media/{n}.bin": big for n in range(3)}), TOTAL),
+        "too-much-in-total": (
+            "total.xlsx",
+            package(good_sheet, extra={f"xl/media/{n}.bin": big for n in range(3)}),
+            TOTAL,
+        ),
         "csv-long-row": ("long.csv", ("工号,姓名,部门\n" + "," * 70_000 + "\n").encode(), CSV_ROW),
         "csv-too-many-rows": ("rows.csv", ("工号,姓名,部门\n" + "A1,甲,门店\n" * 10_001).encode(), ROWS),
         "csv-blank-flood": ("blank.csv", ("工号,姓名,部门\n" + "\n" * 500_000).encode(), CELLS),
@@ -228,14 +245,23 @@ def test_the_bomb_is_refused_from_its_headers_and_the_lie_while_streaming():
     ("limits", "data", "message"),
     [
         (Limits(max_part_bytes=MB), package(sheet(HEADER + inline(2, "x" * (MB + 1)))), "解压后超过 1 MB 的上限"),
-        (Limits(max_strings=3), package(sheet('<row r="1"><c r="A1" t="s"><v>0</v></c></row>'), strings(*"abcd")),
-         "共享字符串超过 3 个的上限"),
+        (
+            Limits(max_strings=3),
+            package(sheet('<row r="1"><c r="A1" t="s"><v>0</v></c></row>'), strings(*"abcd")),
+            "共享字符串超过 3 个的上限",
+        ),
         (Limits(max_members=4), package(sheet(HEADER)), "超过 4 个部件"),
         (Limits(max_cells=3), package(sheet(HEADER)), "表格超过 3 个单元格的上限"),
         (Limits(max_cell_chars=1), package(sheet(HEADER)), "第 1 行有单元格超过 1 个字符的上限"),
         (Limits(max_total_chars=5), package(sheet(HEADER)), "表格中的文字共超过 5 个字符的上限"),
-        (Limits(max_total_chars=5), package(sheet('<row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="s"><v>1</v></c>'
-                                                  '</row>'), strings("工号", "姓名部门")), "表格中的文字共超过 5 个字符的上限"),
+        (
+            Limits(max_total_chars=5),
+            package(
+                sheet('<row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="s"><v>1</v></c></row>'),
+                strings("工号", "姓名部门"),
+            ),
+            "表格中的文字共超过 5 个字符的上限",
+        ),
     ],
     ids=["part", "strings", "members", "cells", "cell-chars", "total-chars", "total-chars-in-shared-strings"],
 )
@@ -248,8 +274,9 @@ def test_rows_past_the_limit_raise_too_many_rows_with_the_limit():
     with pytest.raises(TooManyRows) as raised:
         read_xlsx_rows(package(sheet(HEADER + inline(4, "x"))), Limits(max_rows=3))
     assert raised.value.limit == 3
-    assert read_xlsx_rows(package(sheet(HEADER + inline(3, "x") + '<row r="9"><c r="A9" s="1"/></row>')),
-                          Limits(max_rows=3)) == [["工号", "姓名", "部门"], [], ["x"]]  # empty rows after the end are fine
+    assert read_xlsx_rows(
+        package(sheet(HEADER + inline(3, "x") + '<row r="9"><c r="A9" s="1"/></row>')), Limits(max_rows=3)
+    ) == [["工号", "姓名", "部门"], [], ["x"]]  # empty rows after the end are fine
     with pytest.raises(TooManyRows):
         read_csv_rows(b"a\nb\nc\nd\n", Limits(max_rows=3))
     assert read_csv_rows(b"a\n\nb\n\n\n\n", Limits(max_rows=3)) == [["a"], [], ["b"]]
@@ -284,7 +311,10 @@ def test_valid_xlsx_still_imports_with_numbers_as_employee_numbers(app):
     out = io.BytesIO()
     book.save(out)
     rows, ignored = importer.parse(out.getvalue())
-    assert [(r.employee_no, r.name, r.department) for r in rows] == [("10086", "甲", "门店销售部"), ("20017", "乙", "呼叫中心")]
+    assert [(r.employee_no, r.name, r.department) for r in rows] == [
+        ("10086", "甲", "门店销售部"),
+        ("20017", "乙", "呼叫中心"),
+    ]
     assert ignored == []
 
 
@@ -333,8 +363,10 @@ def full_but_allowed() -> bytes:
     values = [f"第{n:06d}格" + "内容" * 8 for n in range(10_001 * 30)]
     rows = "".join(
         f'<row r="{r + 1}">'
-        + "".join(f'<c r="{chr(65 + c) if c < 26 else "A" + chr(39 + c)}{r + 1}" t="s"><v>{r * 30 + c}</v></c>'
-                  for c in range(30))
+        + "".join(
+            f'<c r="{chr(65 + c) if c < 26 else "A" + chr(39 + c)}{r + 1}" t="s"><v>{r * 30 + c}</v></c>'
+            for c in range(30)
+        )
         + "</row>"
         for r in range(10_001)
     )
@@ -344,8 +376,13 @@ def full_but_allowed() -> bytes:
 def wide_text() -> bytes:
     """Long cells whose one emoji makes Python store each at 4 bytes a character, up to the byte caps."""
     cell = "x" * 1998 + "😀"
-    rows = "".join(f'<row r="{r}">' + f'<c t="inlineStr"><is><t>{cell}</t></is></c>' * 15
-                   + "".join(f'<c t="s"><v>{r * 15 + c}</v></c>' for c in range(15)) + "</row>" for r in range(1, 901))
+    rows = "".join(
+        f'<row r="{r}">'
+        + f'<c t="inlineStr"><is><t>{cell}</t></is></c>' * 15
+        + "".join(f'<c t="s"><v>{r * 15 + c}</v></c>' for c in range(15))
+        + "</row>"
+        for r in range(1, 901)
+    )
     return package(sheet(rows), strings(*(cell[:-1] + chr(0x1F600 + n % 50) for n in range(900 * 15 + 15))))
 
 
@@ -363,7 +400,11 @@ def test_parsing_the_bombs_stays_far_below_a_few_hundred_megabytes(tmp_path):
         (tmp_path / name).write_bytes(data)
     done = subprocess.run(
         [sys.executable, "-c", WRAPPER, CHILD, *(str(tmp_path / name) for name in files)],
-        cwd=ROOT, capture_output=True, text=True, timeout=300, check=True,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
     )
     out = done.stdout
     assert "returncode 0" in out, out

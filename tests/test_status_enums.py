@@ -23,7 +23,14 @@ from app.roleplay.enums import Difficulty, SubmissionStatus
 
 ROOT = Path(__file__).resolve().parents[1]
 ENUMS: tuple[type[StrEnum], ...] = (
-    SubmissionStatus, AttemptStatus, CompletionStatus, ReportStatus, QuizKind, ItemKind, ItemState, Difficulty,
+    SubmissionStatus,
+    AttemptStatus,
+    CompletionStatus,
+    ReportStatus,
+    QuizKind,
+    ItemKind,
+    ItemState,
+    Difficulty,
     ReminderKind,
 )
 VALUES = {member.value for enum in ENUMS for member in enum}
@@ -65,7 +72,11 @@ def bare_statuses(path: Path, relative: str | None = None) -> list[str]:
         if isinstance(node, ast.Compare):
             for operand in (node.left, *node.comparators):
                 found += _constants(operand)
-        elif isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign | ast.Return) or isinstance(node, ast.keyword) and node.arg in KEYWORDS:
+        elif (
+            isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign | ast.Return)
+            or isinstance(node, ast.keyword)
+            and node.arg in KEYWORDS
+        ):
             found += _constants(node.value)
     relative = relative or path.relative_to(ROOT).as_posix()
     allowed = ALLOWED.get(relative, set())
@@ -91,5 +102,8 @@ def test_the_scan_finds_a_bare_status(tmp_path):
         encoding="utf-8",
     )
     assert bare_statuses(sample, "app/sample.py") == [
-        "app/sample.py:1: 'graded'", "app/sample.py:2: 'draft'", "app/sample.py:3: 'module'", "app/sample.py:3: 'quiz'",
+        "app/sample.py:1: 'graded'",
+        "app/sample.py:2: 'draft'",
+        "app/sample.py:3: 'module'",
+        "app/sample.py:3: 'quiz'",
     ]

@@ -67,29 +67,54 @@ class StaffColumn:
 
 COLUMNS: tuple[StaffColumn, ...] = (
     StaffColumn(
-        "employee_no", "工号", ("employee_no",), _l("工号"),
-        _l("必填，唯一；字母、数字、点、下划线或连字符。新账号的用户名就是工号。"), "A1001", required=True,
+        "employee_no",
+        "工号",
+        ("employee_no",),
+        _l("工号"),
+        _l("必填，唯一；字母、数字、点、下划线或连字符。新账号的用户名就是工号。"),
+        "A1001",
+        required=True,
     ),
     StaffColumn("name", "姓名", ("name",), _l("姓名"), _l("必填"), "张三", required=True, max_length=80),
     StaffColumn(
-        "department", "部门", ("department",), _l("部门"), _l("必填；不存在的部门会自动创建"), "门店销售部",
-        required=True, max_length=80,
+        "department",
+        "部门",
+        ("department",),
+        _l("部门"),
+        _l("必填；不存在的部门会自动创建"),
+        "门店销售部",
+        required=True,
+        max_length=80,
     ),
     StaffColumn("position", "岗位", ("position",), _l("岗位"), _l("选填"), "导购", max_length=80, attribute="position"),
     StaffColumn(
         "email", "邮箱", ("email",), _l("邮箱"), _l("选填"), "zhangsan@example.com", max_length=254, attribute="email"
     ),
     StaffColumn(
-        "role_text", "角色", ("role", "roles"), _l("角色"), _l("学员、讲师、人事、管理员，可填多个，用顿号分隔；不填则为学员"),
+        "role_text",
+        "角色",
+        ("role", "roles"),
+        _l("角色"),
+        _l("学员、讲师、人事、管理员，可填多个，用顿号分隔；不填则为学员"),
         "学员",
     ),
-    StaffColumn("cohort", "班组", ("cohort",), _l("班组"), _l("选填；不存在的班组会自动创建"), "新员工一期", max_length=80),
+    StaffColumn(
+        "cohort", "班组", ("cohort",), _l("班组"), _l("选填；不存在的班组会自动创建"), "新员工一期", max_length=80
+    ),
 )
 BY_KEY = {column.key: column for column in COLUMNS}
 HEADERS = {name: column.key for column in COLUMNS for name in (column.header, *column.aliases)}
 ROLE_NAMES = {
-    "学员": "trainee", "讲师": "instructor", "人事": "hr", "管理员": "admin", "经理": "manager",
-    "trainee": "trainee", "instructor": "instructor", "hr": "hr", "admin": "admin", "manager": "manager",
+    "学员": "trainee",
+    "讲师": "instructor",
+    "人事": "hr",
+    "管理员": "admin",
+    "经理": "manager",
+    "trainee": "trainee",
+    "instructor": "instructor",
+    "hr": "hr",
+    "admin": "admin",
+    "manager": "manager",
 }
 EMPLOYEE_NO = re.compile(r"^[A-Za-z0-9_.\-]{1,32}$")
 ROLE_SPLIT = re.compile(r"[、,，;；/\s]+")
@@ -247,7 +272,12 @@ def _check_rows(rows: list[StaffRow]) -> None:
         if row.employee_no:
             if not EMPLOYEE_NO.match(row.employee_no):
                 row.problems.append(
-                    str(_l("工号「%(no)s」格式不正确：只能包含字母、数字、点、下划线和连字符，最长 32 位。", no=row.employee_no))
+                    str(
+                        _l(
+                            "工号「%(no)s」格式不正确：只能包含字母、数字、点、下划线和连字符，最长 32 位。",
+                            no=row.employee_no,
+                        )
+                    )
                 )
             key = row.username
             if key in seen:
@@ -373,15 +403,31 @@ def apply(data: bytes, *, actor: User) -> ImportResult:
             if row.action == "create":
                 password = one_time_password()
                 user = services.create_user(
-                    row.employee_no, row.name, password, row.roles, department=row.department,
-                    email=row.email or None, employee_no=row.employee_no, position=row.position or None,
-                    generated_password=True, commit=False, actor=actor,
+                    row.employee_no,
+                    row.name,
+                    password,
+                    row.roles,
+                    department=row.department,
+                    email=row.email or None,
+                    employee_no=row.employee_no,
+                    position=row.position or None,
+                    generated_password=True,
+                    commit=False,
+                    actor=actor,
                 )
                 _set_attributes(user, row)  # columns create_user does not take (a no-op for 岗位 and 邮箱)
                 written.append(("created", user))
-                services.record_as(actor, "user.roles_changed", user, {
-                    "username": user.username, "added": sorted(user.roles), "removed": [], "source": "import",
-                })
+                services.record_as(
+                    actor,
+                    "user.roles_changed",
+                    user,
+                    {
+                        "username": user.username,
+                        "added": sorted(user.roles),
+                        "removed": [],
+                        "source": "import",
+                    },
+                )
                 created.append(NewAccount(row.employee_no, row.name, user.username, password))
             elif row.action == "update":
                 user = row.user
@@ -393,8 +439,15 @@ def apply(data: bytes, *, actor: User) -> ImportResult:
                 continue
             if row.cohort:
                 db.session.flush()
-                services.add_member(services.get_or_create_cohort(row.cohort), user, _member_role(row.roles), commit=False)
-        services.record_as(actor, "staff.imported", None, {"created": len(created), "updated": checked.count("update"), "unchanged": checked.count("unchanged")})
+                services.add_member(
+                    services.get_or_create_cohort(row.cohort), user, _member_role(row.roles), commit=False
+                )
+        services.record_as(
+            actor,
+            "staff.imported",
+            None,
+            {"created": len(created), "updated": checked.count("update"), "unchanged": checked.count("unchanged")},
+        )
         db.session.flush()  # ids for the log, read before the commit expires the objects
         ids = {action: [u.id for a, u in written if a == action] for action in ("created", "updated")}
         db.session.commit()
@@ -410,7 +463,9 @@ def apply(data: bytes, *, actor: User) -> ImportResult:
     log.info(
         "staff imported",
         extra={
-            "actor_id": actor_id, "created_user_ids": ids["created"], "updated_user_ids": ids["updated"],
+            "actor_id": actor_id,
+            "created_user_ids": ids["created"],
+            "updated_user_ids": ids["updated"],
             "unchanged": checked.count("unchanged"),
         },
     )

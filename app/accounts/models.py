@@ -15,7 +15,11 @@ from app.extensions import db
 
 ROLES = ("trainee", "instructor", "hr", "admin")
 MEMBER_ROLES = ("trainee", "instructor")
-STAFF_ROLES = ("instructor", "hr", "admin")  # may open every course, quiz and card (trainees: what they are enrolled in)
+STAFF_ROLES = (
+    "instructor",
+    "hr",
+    "admin",
+)  # may open every course, quiz and card (trainees: what they are enrolled in)
 
 
 class Department(db.Model):

@@ -273,7 +273,11 @@ def cohort_detail(cohort_id: int):
         select(CohortMember).where(CohortMember.cohort_id == cohort.id).order_by(CohortMember.role, CohortMember.id)
     ).all()
     return render_template(
-        "admin/cohort_detail.html", cohort=cohort, members=members, member_form=MemberForm(), panels=cohort_panels(cohort)
+        "admin/cohort_detail.html",
+        cohort=cohort,
+        members=members,
+        member_form=MemberForm(),
+        panels=cohort_panels(cohort),
     )
 
 
@@ -347,12 +351,8 @@ def audit_log():
     if action in ACTIONS:
         query = query.where(AuditEvent.action == action)
     if actor:
-        query = query.join(User, User.id == AuditEvent.actor_id).where(
-            User.username == auth.normalise_username(actor)
-        )
+        query = query.join(User, User.id == AuditEvent.actor_id).where(User.username == auth.normalise_username(actor))
     page = paginate(query)
     ids = {event.actor_id for event in page.items if event.actor_id}
     actors = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(ids)))} if ids else {}
-    return render_template(
-        "admin/audit.html", page=page, actors=actors, actions=ACTIONS, action=action, actor=actor
-    )
+    return render_template("admin/audit.html", page=page, actors=actors, actions=ACTIONS, action=action, actor=actor)

@@ -238,7 +238,12 @@ def update_user(
 
 
 def set_roles(
-    user: User, roles: list[str] | set[str], *, commit: bool = True, actor: User | None = None, source: str | None = None
+    user: User,
+    roles: list[str] | set[str],
+    *,
+    commit: bool = True,
+    actor: User | None = None,
+    source: str | None = None,
 ) -> None:
     """Replace the user's roles; ``actor`` (None: the platform) must be allowed to grant every role added or removed.
 
@@ -268,7 +273,9 @@ def end_all_sessions(user: User) -> None:
     """End every browser session and API token of the user (the caller commits)."""
     user.session_version += 1
     db.session.execute(
-        update(UserSession).where(UserSession.user_id == user.id, UserSession.revoked_at.is_(None)).values(revoked_at=utcnow())
+        update(UserSession)
+        .where(UserSession.user_id == user.id, UserSession.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
     )
     sessions_ended.send(user)
 
@@ -387,6 +394,10 @@ def add_member(cohort: Cohort, user: User, role: str, *, commit: bool = True) ->
 
 def remove_member(member: CohortMember) -> None:
     """Remove a membership."""
-    audit.record("cohort.member_removed", member.cohort, {"cohort": member.cohort.name, "username": member.user.username, "role": member.role})
+    audit.record(
+        "cohort.member_removed",
+        member.cohort,
+        {"cohort": member.cohort.name, "username": member.user.username, "role": member.role},
+    )
     db.session.delete(member)
     db.session.commit()

@@ -72,8 +72,12 @@ def staff_import():
         else:
             _store(data)
             return render_template(
-                "hr/import_preview.html", preview=result, form=ConfirmImportForm(), upload=ImportForm(),
-                role_labels=ROLE_LABELS, filename=form.file.data.filename,
+                "hr/import_preview.html",
+                preview=result,
+                form=ConfirmImportForm(),
+                upload=ImportForm(),
+                role_labels=ROLE_LABELS,
+                filename=form.file.data.filename,
             )
     return render_template("hr/import.html", form=form, columns=importer.COLUMNS)
 
@@ -95,13 +99,20 @@ def staff_import_confirm():
     except importer.StaffFileError as error:
         flash(str(error), "danger")
         return render_template(
-            "hr/import_preview.html", preview=importer.preview(data, actor=actor), form=ConfirmImportForm(), upload=ImportForm(),
-            role_labels=ROLE_LABELS, filename="",
+            "hr/import_preview.html",
+            preview=importer.preview(data, actor=actor),
+            form=ConfirmImportForm(),
+            upload=ImportForm(),
+            role_labels=ROLE_LABELS,
+            filename="",
         )
     path.unlink(missing_ok=True)
     session.pop(SESSION_KEY, None)
     return render_template(
-        "hr/import_result.html", result=result, passwords_csv=_passwords_csv(result), role_changes_text=importer.role_changes_text,
+        "hr/import_result.html",
+        result=result,
+        passwords_csv=_passwords_csv(result),
+        role_changes_text=importer.role_changes_text,
     )
 
 
@@ -123,6 +134,7 @@ def _passwords_csv(result: importer.ImportResult) -> str:
 def staff_import_sample():
     """A sample file with the expected columns."""
     return current_app.response_class(
-        "\ufeff" + importer.sample_csv(), mimetype="text/csv; charset=utf-8",
+        "\ufeff" + importer.sample_csv(),
+        mimetype="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="staff-sample.csv"'},
     )

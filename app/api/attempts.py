@@ -49,20 +49,36 @@ def review(attempt: Attempt, level: ReviewLevel) -> dict[str, Any]:
     if level != ReviewLevel.SCORE and "outcomes" in context:
         for view in context["questions"]:
             outcome = context["outcomes"][view.id]
-            item: dict[str, Any] = {"id": view.id, "number": view.number, "text": view.question["text"],
-                                    "correct": outcome.correct}
+            item: dict[str, Any] = {
+                "id": view.id,
+                "number": view.number,
+                "text": view.question["text"],
+                "correct": outcome.correct,
+            }
             item["module"] = None if outcome.correct else _module(context["links"], view.question.get("module"))
             if level == ReviewLevel.FULL:
-                item.update(options=_options(view), chosen=list(outcome.chosen), answer=list(outcome.answer),
-                            explanation=view.question.get("explanation", ""))
+                item.update(
+                    options=_options(view),
+                    chosen=list(outcome.chosen),
+                    answer=list(outcome.answer),
+                    explanation=view.question.get("explanation", ""),
+                )
             questions.append(item)
     elif level == ReviewLevel.FULL and "costly" in context:
         for costly, view in context["costly"]:
-            questions.append({
-                "id": view.id, "number": view.number, "text": view.question["text"], "correct": costly.lost == 0,
-                "module": _module(context["links"], costly.module), "options": _options(view),
-                "chosen": list(costly.chosen), "answer": [costly.best], "explanation": "",
-            })
+            questions.append(
+                {
+                    "id": view.id,
+                    "number": view.number,
+                    "text": view.question["text"],
+                    "correct": costly.lost == 0,
+                    "module": _module(context["links"], costly.module),
+                    "options": _options(view),
+                    "chosen": list(costly.chosen),
+                    "answer": [costly.best],
+                    "explanation": "",
+                }
+            )
     return {"level": str(level), "questions": questions}
 
 
@@ -96,11 +112,21 @@ def attempt_body(attempt: Attempt, viewer: User) -> dict[str, Any]:
         review=review(attempt, level),
         regrades=[
             {
-                "at": iso(r.created_at), "reason": r.reason, "by": r.by.name if r.by else None,
-                "old": {"score": r.old_score, "max_score": r.old_max_score, "percent": r.old_percent,
-                        "passed": r.old_passed},
-                "new": {"score": r.new_score, "max_score": r.new_max_score, "percent": r.new_percent,
-                        "passed": r.new_passed},
+                "at": iso(r.created_at),
+                "reason": r.reason,
+                "by": r.by.name if r.by else None,
+                "old": {
+                    "score": r.old_score,
+                    "max_score": r.old_max_score,
+                    "percent": r.old_percent,
+                    "passed": r.old_passed,
+                },
+                "new": {
+                    "score": r.new_score,
+                    "max_score": r.new_max_score,
+                    "percent": r.new_percent,
+                    "passed": r.new_passed,
+                },
             }
             for r in attempt.regrades
         ],
@@ -165,7 +191,7 @@ def save_answers(attempt_id: int):
         return error(404, _("没有这次作答。"))
     answers = _answers_body(required=True)
     if answers is None:
-        return error(400, _("请求体应为 JSON 对象：{\"answers\": {\"q1\": \"A\", …}}。"))
+        return error(400, _('请求体应为 JSON 对象：{"answers": {"q1": "A", …}}。'))
     if attempt.submitted:
         return error(409, _("本次作答已经提交，不能再修改答案。"))
     try:
@@ -185,7 +211,7 @@ def submit_attempt(attempt_id: int):
         return error(404, _("没有这次作答。"))
     answers = _answers_body(required=False)
     if answers is None:
-        return error(400, _("请求体应为 JSON 对象：{\"answers\": {\"q1\": \"A\", …}}（可以省略）。"))
+        return error(400, _('请求体应为 JSON 对象：{"answers": {"q1": "A", …}}（可以省略）。'))
     if not attempt.submitted:
         try:
             services.merge_answers(attempt, answers)
@@ -198,7 +224,9 @@ def submit_attempt(attempt_id: int):
 
 
 ATTEMPT_ID = {
-    "name": "attempt_id", "in": "path", "required": True,
+    "name": "attempt_id",
+    "in": "path",
+    "required": True,
     "schema": {"type": "integer", "minimum": 1, "maximum": MAX_INT},
 }
 SLUG = {"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}
@@ -217,10 +245,15 @@ ERRORS = {
     "404": {"$ref": "#/components/responses/NotFound"},
 }
 ATTEMPT_RESPONSE = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/AttemptDetail"}}}}
-RESULT_FIGURES = {"type": "object", "properties": {
-    "score": {"type": "integer", "nullable": True}, "max_score": {"type": "integer", "nullable": True},
-    "percent": {"type": "integer", "nullable": True}, "passed": {"type": "boolean", "nullable": True},
-}}
+RESULT_FIGURES = {
+    "type": "object",
+    "properties": {
+        "score": {"type": "integer", "nullable": True},
+        "max_score": {"type": "integer", "nullable": True},
+        "percent": {"type": "integer", "nullable": True},
+        "passed": {"type": "boolean", "nullable": True},
+    },
+}
 
 describe(
     {
@@ -260,9 +293,15 @@ describe(
                 "parameters": [ATTEMPT_ID],
                 "requestBody": {
                     "required": True,
-                    "content": {"application/json": {"schema": {
-                        "type": "object", "required": ["answers"], "properties": {"answers": ANSWERS},
-                    }}},
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["answers"],
+                                "properties": {"answers": ANSWERS},
+                            }
+                        }
+                    },
                 },
                 "responses": {
                     "200": {
@@ -286,9 +325,14 @@ describe(
                 "parameters": [ATTEMPT_ID],
                 "requestBody": {
                     "required": False,
-                    "content": {"application/json": {"schema": {
-                        "type": "object", "properties": {"answers": ANSWERS},
-                    }}},
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "properties": {"answers": ANSWERS},
+                            }
+                        }
+                    },
                 },
                 "responses": {
                     "200": {"description": "Submitted", **ATTEMPT_RESPONSE},
@@ -319,12 +363,16 @@ describe(
                 "text": {"type": "string"},
                 "correct": {"type": "boolean"},
                 "module": {
-                    "type": "object", "nullable": True,
+                    "type": "object",
+                    "nullable": True,
                     "description": "the module to reread (wrong answers only)",
                     "properties": {"slug": {"type": "string"}, "title": {"type": "string"}, "url": {"type": "string"}},
                 },
-                "options": {"type": "array", "items": {"$ref": "#/components/schemas/Option"},
-                            "description": "level full only"},
+                "options": {
+                    "type": "array",
+                    "items": {"$ref": "#/components/schemas/Option"},
+                    "description": "level full only",
+                },
                 "chosen": {"type": "array", "items": {"type": "string"}, "description": "level full only"},
                 "answer": {"type": "array", "items": {"type": "string"}, "description": "level full only"},
                 "explanation": {"type": "string", "description": "level full only"},
@@ -354,26 +402,44 @@ describe(
             "required": ["id", "quiz", "status", "started_at", "deadline", "submitted_at", "auto_submitted"],
             "properties": {
                 "id": {"type": "integer"},
-                "quiz": {"type": "object", "properties": {
-                    "slug": {"type": "string"}, "title": {"type": "string"}, "kind": {"type": "string"},
-                }},
+                "quiz": {
+                    "type": "object",
+                    "properties": {
+                        "slug": {"type": "string"},
+                        "title": {"type": "string"},
+                        "kind": {"type": "string"},
+                    },
+                },
                 "status": {"type": "string", "enum": ["in_progress", "submitted"]},
                 "started_at": {"type": "string", "format": "date-time"},
-                "deadline": {"type": "string", "format": "date-time", "nullable": True,
-                             "description": "set by the server at start for timed quizzes"},
+                "deadline": {
+                    "type": "string",
+                    "format": "date-time",
+                    "nullable": True,
+                    "description": "set by the server at start for timed quizzes",
+                },
                 "submitted_at": {"type": "string", "format": "date-time", "nullable": True},
                 "auto_submitted": {"type": "boolean", "description": "submitted by the server at the deadline"},
                 "remaining_seconds": {"type": "integer", "nullable": True, "description": "open attempts"},
-                "questions": {"type": "array", "items": {"$ref": "#/components/schemas/Question"},
-                              "description": "open attempts: the paper in its order"},
+                "questions": {
+                    "type": "array",
+                    "items": {"$ref": "#/components/schemas/Question"},
+                    "description": "open attempts: the paper in its order",
+                },
                 "answers": ANSWERS,
                 "score": {"type": "integer", "nullable": True},
                 "max_score": {"type": "integer", "nullable": True},
                 "percent": {"type": "integer", "nullable": True},
                 "passed": {"type": "boolean", "nullable": True},
-                "band": {"type": "object", "nullable": True, "properties": {
-                    "key": {"type": "string"}, "title": {"type": "string"}, "text": {"type": "string"},
-                }},
+                "band": {
+                    "type": "object",
+                    "nullable": True,
+                    "properties": {
+                        "key": {"type": "string"},
+                        "title": {"type": "string"},
+                        "text": {"type": "string"},
+                    },
+                },
                 "review": {"$ref": "#/components/schemas/Review"},
                 "regrades": {"type": "array", "items": {"$ref": "#/components/schemas/Regrade"}},
             },

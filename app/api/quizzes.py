@@ -75,15 +75,19 @@ def get_quiz(slug: str):
     definition = quiz.current_version.definition
     body = quiz_items([quiz])[0]
     body["instructions"] = definition.get("instructions", "")
-    body["questions"] = [] if body["start_required"] else [
-        {
-            "id": q["id"],
-            "type": q["type"],
-            "text": q["text"],
-            "options": [{"key": o["key"], "text": o["text"]} for o in q["options"]],
-        }
-        for q in definition["questions"]
-    ]
+    body["questions"] = (
+        []
+        if body["start_required"]
+        else [
+            {
+                "id": q["id"],
+                "type": q["type"],
+                "text": q["text"],
+                "options": [{"key": o["key"], "text": o["text"]} for o in q["options"]],
+            }
+            for q in definition["questions"]
+        ]
+    )
     return jsonify(body)
 
 
@@ -96,7 +100,7 @@ def create_attempt(slug: str):
         return error(404, _("没有这个测验。"))
     data = request.get_json(silent=True)
     if not isinstance(data, dict) or "answers" not in data:
-        return error(400, _("请求体应为 JSON 对象：{\"answers\": {\"q1\": \"A\", …}}。"))
+        return error(400, _('请求体应为 JSON 对象：{"answers": {"q1": "A", …}}。'))
     try:
         attempt, replay = write_once(
             g.api_user, lambda key: services.submit_answers(g.api_user, quiz, data["answers"], key), _stored_result
@@ -233,13 +237,21 @@ describe(
                 "max_attempts": {"type": "integer", "nullable": True},
                 "cooldown_minutes": {"type": "integer"},
                 "pass_percent": {"type": "integer", "nullable": True},
-                "time_limit_minutes": {"type": "integer", "nullable": True,
-                                       "description": "minutes per attempt; the start step sets the deadline"},
-                "review": {"type": "string", "enum": ["immediate", "after-pass", "never"],
-                           "description": "what a trainee sees of their attempts (GET /attempts/{attempt_id})"},
-                "start_required": {"type": "boolean",
-                                   "description": "a question pool or a time limit: take it with "
-                                   "POST /quizzes/{slug}/start, not in one step"},
+                "time_limit_minutes": {
+                    "type": "integer",
+                    "nullable": True,
+                    "description": "minutes per attempt; the start step sets the deadline",
+                },
+                "review": {
+                    "type": "string",
+                    "enum": ["immediate", "after-pass", "never"],
+                    "description": "what a trainee sees of their attempts (GET /attempts/{attempt_id})",
+                },
+                "start_required": {
+                    "type": "boolean",
+                    "description": "a question pool or a time limit: take it with "
+                    "POST /quizzes/{slug}/start, not in one step",
+                },
             },
         },
         "QuizDetail": {
@@ -251,7 +263,8 @@ describe(
                     "properties": {
                         "instructions": {"type": "string"},
                         "questions": {
-                            "type": "array", "items": {"$ref": "#/components/schemas/Question"},
+                            "type": "array",
+                            "items": {"$ref": "#/components/schemas/Question"},
                             "description": "empty when start_required: each attempt's paper comes from the start step",
                         },
                     },

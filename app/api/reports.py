@@ -28,8 +28,12 @@ def completion_item(row: queries.ReportRow, catalogue: queries.Catalogue) -> dic
         "total": total,
         "items": [
             {
-                "kind": item["kind"], "slug": item["slug"], "title": catalogue.title(row.course_id, item),
-                "state": item["state"], "score": item.get("score"), "max": item.get("max"),
+                "kind": item["kind"],
+                "slug": item["slug"],
+                "title": catalogue.title(row.course_id, item),
+                "state": item["state"],
+                "score": item.get("score"),
+                "max": item.get("max"),
             }
             for item in catalogue.items(row)
         ],
@@ -47,7 +51,9 @@ def completion_report():
     catalogue = queries.catalogue()
     return jsonify(
         items=[completion_item(row, catalogue) for row in page.items],
-        page=page.page, per_page=page.per_page, total=page.total,
+        page=page.page,
+        per_page=page.per_page,
+        total=page.total,
     )
 
 
@@ -56,14 +62,23 @@ FILTER_PARAMS = [
     {"name": "cohort", "in": "query", "schema": {"type": "integer"}, "description": "cohort id (its trainees)"},
     {"name": "course", "in": "query", "schema": {"type": "integer"}, "description": "course id"},
     {
-        "name": "status", "in": "query",
+        "name": "status",
+        "in": "query",
         "schema": {"type": "string", "enum": [status.value for status in queries.ReportStatus]},
         "description": "overdue = past the due date and not complete",
     },
-    {"name": "due_before", "in": "query", "schema": {"type": "string", "format": "date"},
-     "description": "due on or before this date"},
-    {"name": "q", "in": "query", "schema": {"type": "string", "maxLength": 64},
-     "description": "part of a name, 工号 or username"},
+    {
+        "name": "due_before",
+        "in": "query",
+        "schema": {"type": "string", "format": "date"},
+        "description": "due on or before this date",
+    },
+    {
+        "name": "q",
+        "in": "query",
+        "schema": {"type": "string", "maxLength": 64},
+        "description": "part of a name, 工号 or username",
+    },
 ]
 
 describe(
@@ -120,8 +135,11 @@ describe(
                             "slug": {"type": "string"},
                             "title": {"type": "string"},
                             "state": {"type": "string", "enum": [state.value for state in ItemState]},
-                            "score": {"type": "integer", "nullable": True,
-                                      "description": "best quiz percent, or best role-play total"},
+                            "score": {
+                                "type": "integer",
+                                "nullable": True,
+                                "description": "best quiz percent, or best role-play total",
+                            },
                             "max": {"type": "integer", "nullable": True, "description": "role-play rubric maximum"},
                         },
                     },

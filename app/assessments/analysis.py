@@ -223,7 +223,9 @@ def _question_order(current: dict[str, Any], definitions: dict[int, dict[str, An
     return out
 
 
-def items(rows: list[AttemptRow], definitions: dict[int, dict[str, Any]], current: dict[str, Any]) -> list[ItemStatistics]:
+def items(
+    rows: list[AttemptRow], definitions: dict[int, dict[str, Any]], current: dict[str, Any]
+) -> list[ItemStatistics]:
     """Per-question statistics, in the order of the current version (questions it dropped come last)."""
     questions = _question_order(current, definitions)
     upper, lower = groups(rows)
@@ -260,8 +262,11 @@ def items(rows: list[AttemptRow], definitions: dict[int, dict[str, Any]], curren
         shown = known + sorted(k for k in chosen[qid] if k not in texts)
         item.options = [
             OptionCount(
-                key, texts.get(key, key), chosen[qid].get(key, 0),
-                chosen[qid].get(key, 0) / item.responses if item.responses else None, key in item.answer,
+                key,
+                texts.get(key, key),
+                chosen[qid].get(key, 0),
+                chosen[qid].get(key, 0) / item.responses if item.responses else None,
+                key in item.answer,
             )
             for key in shown
         ]
@@ -293,12 +298,22 @@ def statistics(
 
 def load(viewer: User, quiz: Quiz, cohort_id: int | None = None) -> QuizStatistics:
     """Read the attempts the viewer may see (instructors: their cohorts) and compute the statistics."""
-    conditions = [Attempt.quiz_id == quiz.id, Attempt.status == AttemptStatus.SUBMITTED,
-                  *result_conditions(viewer, cohort_id)]
+    conditions = [
+        Attempt.quiz_id == quiz.id,
+        Attempt.status == AttemptStatus.SUBMITTED,
+        *result_conditions(viewer, cohort_id),
+    ]
     raw = db.session.execute(
         select(
-            Attempt.id, Attempt.user_id, Attempt.quiz_version_id, Attempt.percent, Attempt.passed,
-            Attempt.submitted_at, Attempt.order, AttemptAnswer.question_id, AttemptAnswer.value,
+            Attempt.id,
+            Attempt.user_id,
+            Attempt.quiz_version_id,
+            Attempt.percent,
+            Attempt.passed,
+            Attempt.submitted_at,
+            Attempt.order,
+            AttemptAnswer.question_id,
+            AttemptAnswer.value,
         )
         .outerjoin(AttemptAnswer, AttemptAnswer.attempt_id == Attempt.id)
         .where(*conditions)
@@ -309,8 +324,14 @@ def load(viewer: User, quiz: Quiz, cohort_id: int | None = None) -> QuizStatisti
         row = rows.get(attempt_id)
         if row is None:
             row = rows[attempt_id] = AttemptRow(
-                attempt_id, user_id, version_id, percent or 0, bool(passed), submitted_at,
-                tuple((order or {}).get("questions") or ()), {},
+                attempt_id,
+                user_id,
+                version_id,
+                percent or 0,
+                bool(passed),
+                submitted_at,
+                tuple((order or {}).get("questions") or ()),
+                {},
             )
         if question_id is not None:
             row.answers[question_id] = value

@@ -48,8 +48,14 @@ def range_chart(bands: list[dict[str, Any]], total: int, current_key: str | None
         start = _scale(max(band["min"] - 0.5, lo), lo, hi)
         end = _scale(min(band["max"] + 0.5, hi), lo, hi)
         segments.append(
-            Segment(start, round(end - start, 1), f"{band['min']}–{band['max']}", band["title"], index,
-                    band["key"] == current_key)
+            Segment(
+                start,
+                round(end - start, 1),
+                f"{band['min']}–{band['max']}",
+                band["title"],
+                index,
+                band["key"] == current_key,
+            )
         )
     return RangeChart(segments, _scale(min(max(total, lo), hi), lo, hi), total, lo, hi)
 

@@ -17,8 +17,21 @@ from typing import IO, Any
 from app.assessments.analysis import ItemStatistics, QuizStatistics, Summary
 
 ITEM_HEADER = [
-    "题号", "题目", "题型", "模块", "正确答案", "作答次数", "答对次数", "未作答", "答对率",
-    "高分组答对率", "低分组答对率", "区分度", "点二列相关", "选项分布", "标记",
+    "题号",
+    "题目",
+    "题型",
+    "模块",
+    "正确答案",
+    "作答次数",
+    "答对次数",
+    "未作答",
+    "答对率",
+    "高分组答对率",
+    "低分组答对率",
+    "区分度",
+    "点二列相关",
+    "选项分布",
+    "标记",
 ]
 SUMMARY_HEADER = ["作答次数", "学员人数", "平均得分率", "通过率", "首次通过率"]
 COHORT_HEADER = ["班组", *SUMMARY_HEADER]
@@ -45,18 +58,32 @@ def choices_text(item: ItemStatistics) -> str:
 def item_values(item: ItemStatistics) -> list[Any]:
     """One question's cells: text guarded, numbers as numbers (None for an empty cell)."""
     return [
-        guard(item.id), guard(item.text), item.type, item.module or "", "、".join(item.answer),
-        item.responses, item.correct, item.unanswered, _round(item.facility, 4),
-        _round(item.upper_facility, 4), _round(item.lower_facility, 4), _round(item.discrimination),
-        _round(item.point_biserial), guard(choices_text(item)), "、".join(FLAG_WORDS[f] for f in item.flags),
+        guard(item.id),
+        guard(item.text),
+        item.type,
+        item.module or "",
+        "、".join(item.answer),
+        item.responses,
+        item.correct,
+        item.unanswered,
+        _round(item.facility, 4),
+        _round(item.upper_facility, 4),
+        _round(item.lower_facility, 4),
+        _round(item.discrimination),
+        _round(item.point_biserial),
+        guard(choices_text(item)),
+        "、".join(FLAG_WORDS[f] for f in item.flags),
     ]
 
 
 def summary_values(summary: Summary) -> list[Any]:
     """The quiz-level cells."""
     return [
-        summary.attempts, summary.trainees, _round(summary.average and summary.average / 100, 4),
-        _round(summary.pass_rate, 4), _round(summary.first_try_pass_rate, 4),
+        summary.attempts,
+        summary.trainees,
+        _round(summary.average and summary.average / 100, 4),
+        _round(summary.pass_rate, 4),
+        _round(summary.first_try_pass_rate, 4),
     ]
 
 
@@ -103,8 +130,13 @@ def xlsx_file(stats: QuizStatistics, title: str) -> IO[bytes]:
     cohorts = book.create_sheet("班组对比")
     cohorts.append(COHORT_HEADER)
     for cohort in stats.cohorts:
-        cohorts.append(row(cohorts, [guard(cohort.name), *summary_values(cohort.summary)],
-                           {k + 1: v for k, v in summary_formats.items()}))
+        cohorts.append(
+            row(
+                cohorts,
+                [guard(cohort.name), *summary_values(cohort.summary)],
+                {k + 1: v for k, v in summary_formats.items()},
+            )
+        )
     handle = tempfile.TemporaryFile(suffix=".xlsx")  # noqa: SIM115  (closed by send_file after sending)
     book.save(handle)
     handle.seek(0)

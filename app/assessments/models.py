@@ -96,7 +96,9 @@ class Attempt(db.Model):
         back_populates="attempt", cascade="all, delete-orphan", passive_deletes=True
     )
     regrades: Mapped[list[AttemptRegrade]] = relationship(
-        back_populates="attempt", cascade="all, delete-orphan", passive_deletes=True,
+        back_populates="attempt",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
         order_by="AttemptRegrade.id",
     )
 
@@ -152,5 +154,8 @@ class AttemptRegrade(db.Model):  # type: ignore[name-defined]  # db.Model is bui
     def changed(self) -> bool:
         """Whether the regrade changed the score, the verdict or the band."""
         return (self.old_score, self.old_max_score, self.old_passed, self.old_band_key) != (
-            self.new_score, self.new_max_score, self.new_passed, self.new_band_key
+            self.new_score,
+            self.new_max_score,
+            self.new_passed,
+            self.new_band_key,
         )

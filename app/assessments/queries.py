@@ -28,9 +28,7 @@ def available_quizzes(user: User) -> Select:
     """Select the live quizzes a user may take: open ones, and those of courses assigned to them."""
     query = select(Quiz).where(Quiz.archived.is_(False), Quiz.current_version_id.is_not(None))
     if not user.has_role(*STAFF_ROLES):
-        query = query.where(
-            or_(Quiz.course_id.is_(None), Quiz.course_id.in_(enrolments.course_ids(user.id)))
-        )
+        query = query.where(or_(Quiz.course_id.is_(None), Quiz.course_id.in_(enrolments.course_ids(user.id))))
     return query.order_by(Quiz.kind.desc(), Quiz.course_id, Quiz.slug)
 
 
@@ -42,7 +40,9 @@ def available_quiz(user: User, slug: str) -> Quiz | None:
 def open_attempt(user_id: int, quiz_id: int) -> Attempt | None:
     """The user's in-progress attempt at a quiz, if any."""
     return db.session.scalar(
-        select(Attempt).where(Attempt.user_id == user_id, Attempt.quiz_id == quiz_id, Attempt.status == AttemptStatus.IN_PROGRESS)
+        select(Attempt).where(
+            Attempt.user_id == user_id, Attempt.quiz_id == quiz_id, Attempt.status == AttemptStatus.IN_PROGRESS
+        )
     )
 
 
@@ -68,8 +68,10 @@ def standing(user_id: int, quiz_id: int) -> Standing:
     ).scalar_subquery()
     count, last, passed_ever, last_passed = db.session.execute(
         select(
-            func.count(Attempt.id), func.max(Attempt.submitted_at),
-            func.max(case((Attempt.passed.is_(True), 1), else_=0)), latest,
+            func.count(Attempt.id),
+            func.max(Attempt.submitted_at),
+            func.max(case((Attempt.passed.is_(True), 1), else_=0)),
+            latest,
         ).where(mine)
     ).one()
     return Standing(int(count or 0), last, last_passed, bool(passed_ever))
@@ -87,8 +89,9 @@ def seen_questions(user_id: int, quiz_id: int) -> set[str]:
     return {qid for order in orders for qid in (order or {}).get("questions", [])}
 
 
-def overdue(now: datetime, *, quiz_id: int | None = None, attempt_id: int | None = None,
-            user_id: int | None = None) -> list[Attempt]:
+def overdue(
+    now: datetime, *, quiz_id: int | None = None, attempt_id: int | None = None, user_id: int | None = None
+) -> list[Attempt]:
     """Open attempts whose deadline has passed (optionally of one quiz, attempt or person)."""
     query = select(Attempt).where(
         Attempt.status == AttemptStatus.IN_PROGRESS, Attempt.deadline_at.is_not(None), Attempt.deadline_at < now
@@ -105,7 +108,8 @@ def regradable(quiz: Quiz) -> list[tuple[QuizVersion, int]]:
         select(QuizVersion, func.count(Attempt.id))
         .join(Attempt, Attempt.quiz_version_id == QuizVersion.id)
         .where(
-            QuizVersion.quiz_id == quiz.id, QuizVersion.id != quiz.current_version_id,
+            QuizVersion.quiz_id == quiz.id,
+            QuizVersion.id != quiz.current_version_id,
             Attempt.status == AttemptStatus.SUBMITTED,
         )
         .group_by(QuizVersion.id)
@@ -120,7 +124,11 @@ def attempts_on_version(quiz_id: int, version_id: int) -> list[Attempt]:
         db.session.scalars(
             select(Attempt)
             .options(joinedload(Attempt.user))
-            .where(Attempt.quiz_id == quiz_id, Attempt.quiz_version_id == version_id, Attempt.status == AttemptStatus.SUBMITTED)
+            .where(
+                Attempt.quiz_id == quiz_id,
+                Attempt.quiz_version_id == version_id,
+                Attempt.status == AttemptStatus.SUBMITTED,
+            )
             .order_by(Attempt.id)
         )
     )
@@ -291,7 +299,10 @@ def review_level_for(viewer: User, attempt: Attempt) -> ReviewLevel:
     quiz = attempt.quiz
     found = standing(attempt.user_id, quiz.id)
     return review_level(
-        quiz.review, quiz.kind, staff=False, passed_ever=found.passed_ever,
+        quiz.review,
+        quiz.kind,
+        staff=False,
+        passed_ever=found.passed_ever,
         attempts_left=found.attempts_left(quiz.max_attempts),
     )
 
@@ -318,8 +329,10 @@ def review_context(attempt: Attempt, level: ReviewLevel) -> dict[str, Any]:
         context.update(
             band=next((b for b in bands if b["key"] == attempt.band_key), None),
             chart=range_chart(bands, attempt.score or 0, attempt.band_key),
-            scales=[(s, range_chart(definition["scales"][s.key]["bands"], s.total, s.band["key"] if s.band else None))
-                    for s in scored.scales],
+            scales=[
+                (s, range_chart(definition["scales"][s.key]["bands"], s.total, s.band["key"] if s.band else None))
+                for s in scored.scales
+            ],
             costly=costly,
             links=module_links(attempt.quiz.course_id, {c.module for c, _ in costly if c.module}),
         )

@@ -108,7 +108,9 @@ class QuestionType:
         names = " and ".join(self.option_keys)
         if self.ordered:
             return f"{self.name} questions have exactly the options {names}, in that order"
-        return f"{self.name} questions have the options {names}" + (" (or omit options)" if self.default_options else "")
+        return f"{self.name} questions have the options {names}" + (
+            " (or omit options)" if self.default_options else ""
+        )
 
     def supplied_options(self) -> list[dict[str, Any]] | None:
         """The options a file may omit (None when it must list them)."""
@@ -130,7 +132,7 @@ class QuestionType:
     def normalise(self, question: dict[str, Any], raw: Any) -> Any:
         """Check a raw answer (from JSON) and return its stored form; raise AnswerError."""
         if not isinstance(raw, str):
-            raise AnswerError(_("%(q)s：答案应为一个选项，例如 \"A\"。", q=question["id"]))
+            raise AnswerError(_('%(q)s：答案应为一个选项，例如 "A"。', q=question["id"]))
         self._check_keys(question, [raw])
         return raw
 
@@ -195,7 +197,7 @@ class MultipleChoice(QuestionType):
     def normalise(self, question: dict[str, Any], raw: Any) -> list[str]:
         """Require a non-empty list of distinct keys; store it sorted."""
         if not isinstance(raw, list) or not all(isinstance(k, str) for k in raw):
-            raise AnswerError(_("%(q)s：多选题的答案应为选项列表，例如 [\"A\", \"C\"]。", q=question["id"]))
+            raise AnswerError(_('%(q)s：多选题的答案应为选项列表，例如 ["A", "C"]。', q=question["id"]))
         if not raw:
             raise AnswerError(_("%(q)s：多选题至少选择一项。", q=question["id"]))
         if len(set(raw)) != len(raw):

@@ -16,7 +16,13 @@ from flask_babel import lazy_gettext as _l
 from app.assessments.question_types import REGISTRY, AnswerError, QuestionType, question_type, register
 
 __all__ = [
-    "REGISTRY", "AnswerError", "QuestionType", "QuestionView", "in_attempt_order", "question_type", "register",
+    "REGISTRY",
+    "AnswerError",
+    "QuestionType",
+    "QuestionView",
+    "in_attempt_order",
+    "question_type",
+    "register",
     "validate_answers",
 ]
 

@@ -38,7 +38,8 @@ class ReviewLevel(StrEnum):
 
 
 DEFAULT_POLICY: dict[str, ReviewPolicy] = {
-    QuizKind.KNOWLEDGE: ReviewPolicy.AFTER_PASS, QuizKind.SELF_ASSESSMENT: ReviewPolicy.IMMEDIATE,
+    QuizKind.KNOWLEDGE: ReviewPolicy.AFTER_PASS,
+    QuizKind.SELF_ASSESSMENT: ReviewPolicy.IMMEDIATE,
 }
 POLICIES: dict[str, tuple[ReviewPolicy, ...]] = {
     QuizKind.KNOWLEDGE: tuple(ReviewPolicy),
@@ -46,9 +47,7 @@ POLICIES: dict[str, tuple[ReviewPolicy, ...]] = {
 }
 
 
-def review_level(
-    policy: str, kind: str, *, staff: bool, passed_ever: bool, attempts_left: bool
-) -> ReviewLevel:
+def review_level(policy: str, kind: str, *, staff: bool, passed_ever: bool, attempts_left: bool) -> ReviewLevel:
     """The level for one viewer: ``staff`` for HR, admins and the trainee's instructors, else the owner.
 
     ``passed_ever``: the owner has passed this quiz in some attempt; ``attempts_left``: they may

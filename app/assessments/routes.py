@@ -95,8 +95,15 @@ def quiz(slug: str):
     chart = _history_chart(quiz, queries.chart_attempts(current_user.id, quiz.id))
     definition = _definition(quiz)
     return render_template(
-        "assessments/quiz.html", quiz=quiz, summary=summary, block=block, page=page, chart=chart,
-        titles=queries.band_titles(page.items), form=AttemptForm(), pool_size=len(definition["questions"]),
+        "assessments/quiz.html",
+        quiz=quiz,
+        summary=summary,
+        block=block,
+        page=page,
+        chart=chart,
+        titles=queries.band_titles(page.items),
+        form=AttemptForm(),
+        pool_size=len(definition["questions"]),
         pooled=bool(definition.get("draw")),
     )
 
@@ -125,8 +132,14 @@ def _render_take(attempt: Attempt, unanswered: list[str] | None = None, status: 
         remaining = max(0, int((attempt.deadline_at - utcnow()).total_seconds()))
     return (
         render_template(
-            "assessments/take.html", attempt=attempt, quiz=attempt.quiz, questions=views,
-            answered=len([v for v in views if v.chosen]), missing=missing, form=AttemptForm(), remaining=remaining,
+            "assessments/take.html",
+            attempt=attempt,
+            quiz=attempt.quiz,
+            questions=views,
+            answered=len([v for v in views if v.chosen]),
+            missing=missing,
+            form=AttemptForm(),
+            remaining=remaining,
         ),
         status,
     )
@@ -218,8 +231,12 @@ def result(attempt_id: int):
         abort(404)
     level = queries.review_level_for(current_user, attempt)
     return render_template(
-        "assessments/result.html", attempt=attempt, quiz=attempt.quiz, mine=attempt.user_id == current_user.id,
-        regrades=attempt.regrades, **queries.review_context(attempt, level),
+        "assessments/result.html",
+        attempt=attempt,
+        quiz=attempt.quiz,
+        mine=attempt.user_id == current_user.id,
+        regrades=attempt.regrades,
+        **queries.review_context(attempt, level),
     )
 
 
@@ -245,7 +262,10 @@ def results():
     quizzes, cohort_id, quiz_id, form = _results_filters()
     page = paginate(queries.results(current_user, cohort_id, quiz_id))
     return render_template(
-        "assessments/results.html", page=page, form=form, titles=queries.band_titles(page.items),
+        "assessments/results.html",
+        page=page,
+        form=form,
+        titles=queries.band_titles(page.items),
         filters={"cohort": cohort_id, "quiz": quiz_id},
         checks=[q for q in quizzes if q.kind == QuizKind.KNOWLEDGE and (quiz_id is None or q.id == quiz_id)],
     )
@@ -270,7 +290,11 @@ def statistics(slug: str):
     form = ResultsFilterForm(formdata=request.args)
     form.cohort.choices = [(0, _("全部班组"))] + [(c.id, c.name) for c in queries.result_cohorts(current_user)]
     return render_template(
-        "assessments/statistics.html", quiz=quiz, stats=stats, form=form, cohort_id=cohort_id,
+        "assessments/statistics.html",
+        quiz=quiz,
+        stats=stats,
+        form=form,
+        cohort_id=cohort_id,
         min_responses=analysis.MIN_RESPONSES,
     )
 
@@ -338,6 +362,13 @@ def regrade_post(slug: str):
     except services.RegradeError as error:
         flash(str(error), "danger")
         return _regrade_page(quiz, form, http_status(error))
-    flash(_("已重新评分 %(n)d 次作答，其中 %(changed)d 次结果有变化；%(skipped)d 次无法按新版本评分，保持原样。",
-            n=report.regraded, changed=report.changed, skipped=report.skipped), "success")
+    flash(
+        _(
+            "已重新评分 %(n)d 次作答，其中 %(changed)d 次结果有变化；%(skipped)d 次无法按新版本评分，保持原样。",
+            n=report.regraded,
+            changed=report.changed,
+            skipped=report.skipped,
+        ),
+        "success",
+    )
     return redirect(url_for(".regrade", slug=quiz.slug))

@@ -65,7 +65,9 @@ class CooldownActive(AttemptError):
             str(
                 _l(
                     "两次作答之间需间隔 %(cool)d 分钟：下次作答 %(when)s 开放（约 %(m)d 分钟后）。",
-                    cool=cooldown, when=format_datetime(opens_at, "short"), m=minutes,
+                    cool=cooldown,
+                    when=format_datetime(opens_at, "short"),
+                    m=minutes,
                 )
             )
         )
@@ -76,7 +78,9 @@ class StartRequired(AttemptError):
     """A quiz with a question pool or a time limit is taken in steps: start, save answers, submit."""
 
     def __init__(self) -> None:
-        super().__init__(str(_l("此测验每次作答单独抽题或限时作答：请先开始作答，领取试卷和截止时间，再保存答案并提交。")))
+        super().__init__(
+            str(_l("此测验每次作答单独抽题或限时作答：请先开始作答，领取试卷和截止时间，再保存答案并提交。"))
+        )
 
 
 class AttemptExpired(AttemptError):
@@ -306,15 +310,27 @@ def score(definition: dict[str, Any], answers: dict[str, Any], *, partial: bool 
     """The stored result columns for the answers to a paper (``partial``: knowledge only, missing = wrong)."""
     if definition["kind"] == QuizKind.KNOWLEDGE:
         k = score_knowledge(definition, answers, partial=partial)
-        return {"score": k.score, "max_score": k.max_score, "percent": k.percent, "passed": k.passed,
-                "band_key": None, "scale_results": None}
+        return {
+            "score": k.score,
+            "max_score": k.max_score,
+            "percent": k.percent,
+            "passed": k.passed,
+            "band_key": None,
+            "scale_results": None,
+        }
     s = score_self_assessment(definition, answers)
     scales = {
         r.key: {"total": r.total, "min": r.min_total, "max": r.max_total, "band_key": r.band["key"] if r.band else None}
         for r in s.scales
     }
-    return {"score": s.total, "max_score": s.max_total, "percent": s.percent, "passed": None,
-            "band_key": s.band["key"] if s.band else None, "scale_results": scales or None}
+    return {
+        "score": s.total,
+        "max_score": s.max_total,
+        "percent": s.percent,
+        "passed": None,
+        "band_key": s.band["key"] if s.band else None,
+        "scale_results": scales or None,
+    }
 
 
 def _scored(attempt: Attempt, *, regraded: bool = False) -> None:
@@ -379,8 +395,15 @@ def submit(attempt: Attempt) -> Attempt:
         db.session.rollback()
         raise Unanswered(missing)
     _store_result(attempt, score(definition, answers))
-    log.info("attempt submitted", extra={"attempt_id": attempt.id, "user_id": attempt.user_id,
-                                         "quiz_id": attempt.quiz_id, "score": attempt.score})
+    log.info(
+        "attempt submitted",
+        extra={
+            "attempt_id": attempt.id,
+            "user_id": attempt.user_id,
+            "quiz_id": attempt.quiz_id,
+            "score": attempt.score,
+        },
+    )
     _scored(attempt)
     return attempt
 
@@ -396,8 +419,15 @@ def expire(attempt: Attempt) -> Attempt:
         return attempt
     definition = on_paper(attempt.version.definition, attempt.order)
     _store_result(attempt, score(definition, queries.answers_of(attempt.id), partial=True))
-    log.info("attempt submitted at its deadline", extra={"attempt_id": attempt.id, "user_id": attempt.user_id,
-                                                         "quiz_id": attempt.quiz_id, "score": attempt.score})
+    log.info(
+        "attempt submitted at its deadline",
+        extra={
+            "attempt_id": attempt.id,
+            "user_id": attempt.user_id,
+            "quiz_id": attempt.quiz_id,
+            "score": attempt.score,
+        },
+    )
     _scored(attempt)
     return attempt
 
@@ -531,29 +561,55 @@ def regrade(quiz: Quiz, version_id: int, reason: str, actor: User) -> RegradeRep
             skipped += 1
             continue
         record = AttemptRegrade(
-            attempt_id=attempt.id, from_version_id=version_id, to_version_id=quiz.current_version_id,
+            attempt_id=attempt.id,
+            from_version_id=version_id,
+            to_version_id=quiz.current_version_id,
             **{f"old_{key}": value for key, value in old.items()},
             **{f"new_{key}": values[key] for key in old},
-            reason=reason, by_id=actor.id, created_at=utcnow(),
+            reason=reason,
+            by_id=actor.id,
+            created_at=utcnow(),
         )
         db.session.add(record)
         if record.changed:
             changed += 1
             notify(
-                attempt.user_id, notices.REGRADED,
-                {"quiz": quiz.title, "old": _result_text(old["score"], old["max_score"]),
-                 "new": _result_text(values["score"], values["max_score"]), "reason": reason},
+                attempt.user_id,
+                notices.REGRADED,
+                {
+                    "quiz": quiz.title,
+                    "old": _result_text(old["score"], old["max_score"]),
+                    "new": _result_text(values["score"], values["max_score"]),
+                    "reason": reason,
+                },
                 path_for("assessments.result", attempt_id=str(attempt.id)),
             )
         done.append(attempt)
     if not done and not skipped:
         raise RegradeError(str(_l("这个版本没有需要重新评分的作答。")))
-    audit.record("quiz.regraded", quiz, {"from_version": version_id, "to_version": quiz.current_version_id,
-                                         "attempts": len(done), "changed": changed, "reason": reason})
+    audit.record(
+        "quiz.regraded",
+        quiz,
+        {
+            "from_version": version_id,
+            "to_version": quiz.current_version_id,
+            "attempts": len(done),
+            "changed": changed,
+            "reason": reason,
+        },
+    )
     db.session.commit()
-    log.info("quiz regraded", extra={"quiz_id": quiz.id, "from_version": version_id,
-                                     "to_version": quiz.current_version_id, "attempts": len(done),
-                                     "changed": changed, "by": actor.id})
+    log.info(
+        "quiz regraded",
+        extra={
+            "quiz_id": quiz.id,
+            "from_version": version_id,
+            "to_version": quiz.current_version_id,
+            "attempts": len(done),
+            "changed": changed,
+            "by": actor.id,
+        },
+    )
     for attempt in done:
         db.session.refresh(attempt)
         _scored(attempt, regraded=True)

@@ -15,8 +15,14 @@ def on_module_completed(sender: Any, *, user_id: int, course_id: int, **_: Any) 
 
 
 def on_attempt_scored(
-    sender: Any, *, user_id: int, quiz_id: int, passed: bool | None = None, percent: int | None = None,
-    regraded: bool = False, **_: Any,
+    sender: Any,
+    *,
+    user_id: int,
+    quiz_id: int,
+    passed: bool | None = None,
+    percent: int | None = None,
+    regraded: bool = False,
+    **_: Any,
 ) -> None:
     """A quiz attempt was scored: recompute the courses that require the quiz (unless it changes nothing).
 

@@ -84,7 +84,9 @@ def send(today: date | None = None) -> Sent:
         db.session.add(ReminderLog(user_id=user_id, course_id=course_id, kind=kind, due_date=due_date))
         params = {"course": title, "due": due_date.isoformat()}
         notice = notify(
-            user_id, notices.OVERDUE if kind == ReminderKind.OVERDUE else notices.DUE_SOON, params,
+            user_id,
+            notices.OVERDUE if kind == ReminderKind.OVERDUE else notices.DUE_SOON,
+            params,
             path_for("learning.course", slug=slug),
         )
         try:

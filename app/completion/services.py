@@ -102,9 +102,7 @@ def _issue_certificate(user_id: int, course: Course) -> None:
             code=new_code(), user_id=user_id, course_id=course.id, recipient_name=user.name, course_title=course.title
         )
     )
-    notify(
-        user_id, notices.COMPLETED, {"course": course.title}, path_for("learning.course", slug=course.slug)
-    )
+    notify(user_id, notices.COMPLETED, {"course": course.title}, path_for("learning.course", slug=course.slug))
 
 
 def recompute_for_course_id(user_id: int, course_id: int) -> CourseCompletion | None:
@@ -191,8 +189,14 @@ def waive(user: User, course: Course, kind: str, slug: str, reason: str, by: Use
         {"username": user.username, "course": course.slug, "kind": kind, "slug": slug, "reason": reason},
     )
     db.session.flush()
-    ids = {"waiver_id": waiver.id, "user_id": user.id, "course_id": course.id, "kind": str(kind), "slug": slug,
-           "by_id": by.id}
+    ids = {
+        "waiver_id": waiver.id,
+        "user_id": user.id,
+        "course_id": course.id,
+        "kind": str(kind),
+        "slug": slug,
+        "by_id": by.id,
+    }
     db.session.commit()
     log.info("item waived", extra=ids)
     recompute(user.id, course)

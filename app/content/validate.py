@@ -186,7 +186,9 @@ def _question_modules(quiz: QuizData, index: Index) -> list[Problem]:
 def _knowledge_length(quiz: QuizData, index: Index) -> list[Problem]:
     """Knowledge checks should have at least 10 questions (a warning)."""
     if quiz.kind == QuizKind.KNOWLEDGE and len(quiz.definition["questions"]) < 10:
-        return [Problem(quiz.path, "knowledge checks should have at least 10 questions", field="questions", warning=True)]
+        return [
+            Problem(quiz.path, "knowledge checks should have at least 10 questions", field="questions", warning=True)
+        ]
     return []
 
 

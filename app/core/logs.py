@@ -9,7 +9,6 @@ from datetime import UTC, datetime
 
 from flask import Flask, g, has_request_context, request
 
-
 # Attributes every LogRecord has; anything else on a record came from ``extra={...}`` (ids of what a service wrote).
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime", "taskName"}
 

@@ -107,7 +107,12 @@ def _unreadable() -> SpreadsheetError:
 
 def _too_many_cells(limits: Limits) -> SpreadsheetError:
     return SpreadsheetError(
-        str(_l("表格超过 %(n)d 个单元格的上限（空行和空单元格也计算在内），请删除多余的行和列后再上传。", n=limits.max_cells))
+        str(
+            _l(
+                "表格超过 %(n)d 个单元格的上限（空行和空单元格也计算在内），请删除多余的行和列后再上传。",
+                n=limits.max_cells,
+            )
+        )
     )
 
 
@@ -133,8 +138,20 @@ def read_xlsx_rows(data: bytes, limits: Limits | None = None) -> list[list[str]]
             archive.close()
     except SpreadsheetError:
         raise
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, expat.ExpatError, EOFError, OSError,
-            NotImplementedError, RuntimeError, ValueError, KeyError, IndexError, struct.error) as error:
+    except (
+        zipfile.BadZipFile,
+        zipfile.LargeZipFile,
+        zlib.error,
+        expat.ExpatError,
+        EOFError,
+        OSError,
+        NotImplementedError,
+        RuntimeError,
+        ValueError,
+        KeyError,
+        IndexError,
+        struct.error,
+    ) as error:
         raise _unreadable() from error
 
 
@@ -208,8 +225,13 @@ class _Archive:
     def _part_too_big(self, name: str) -> SpreadsheetError:
         mb = self.limits.max_part_bytes // MB
         return SpreadsheetError(
-            str(_l("Excel 文件中的部件「%(part)s」解压后超过 %(mb)d MB 的上限，请删除多余的内容（如图片、其他工作表）后再上传。",
-                   part=name[:80], mb=mb))
+            str(
+                _l(
+                    "Excel 文件中的部件「%(part)s」解压后超过 %(mb)d MB 的上限，请删除多余的内容（如图片、其他工作表）后再上传。",
+                    part=name[:80],
+                    mb=mb,
+                )
+            )
         )
 
     def _total_too_big(self) -> SpreadsheetError:
@@ -409,7 +431,9 @@ class _StringsReader:
         if tag == "si":
             self.index += 1
             if self.index >= self.limits.max_strings:
-                raise SpreadsheetError(str(_l("Excel 文件的共享字符串超过 %(n)d 个的上限。", n=self.limits.max_strings)))
+                raise SpreadsheetError(
+                    str(_l("Excel 文件的共享字符串超过 %(n)d 个的上限。", n=self.limits.max_strings))
+                )
             self.keep = self.index in self.needed
             if self.keep:
                 self.pieces = []

@@ -117,9 +117,7 @@ def _collect(session: Session, _context: Any) -> None:
         if isinstance(obj, CohortMember):
             changes["users"] |= _old_and_new(obj, "user_id")
         elif isinstance(obj, Assignment):
-            if obj in dirty and not _changed(
-                obj, "user_id", "cohort_id", "department_id", "course_id", "due_date"
-            ):
+            if obj in dirty and not _changed(obj, "user_id", "cohort_id", "department_id", "course_id", "due_date"):
                 continue
             changes["users"] |= _old_and_new(obj, "user_id")
             changes["cohorts"] |= _old_and_new(obj, "cohort_id")

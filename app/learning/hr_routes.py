@@ -49,7 +49,9 @@ def index():
                 course,
                 departments=_by_ids(Department, form.departments.data),
                 cohorts=_by_ids(Cohort, form.cohorts.data),
-                people=people, due_date=form.due_date.data, by=current_user,
+                people=people,
+                due_date=form.due_date.data,
+                by=current_user,
             )
         except services.AssignError as error:
             flash(str(error), "danger")
@@ -58,7 +60,11 @@ def index():
             return redirect(url_for("assignments.index"))
     course_id = id_arg("course")
     return render_template(
-        "hr/assignments.html", form=form, bulk_form=BulkForm(), page=_assignments_page(course_id), course_id=course_id,
+        "hr/assignments.html",
+        form=form,
+        bulk_form=BulkForm(),
+        page=_assignments_page(course_id),
+        course_id=course_id,
     )
 
 

@@ -78,7 +78,15 @@ def assign_course(
         db.session.add(assignment)
     if due_date is not None or assignment.id is None:
         assignment.due_date = due_date
-    audit.record("course.assigned", assignment, {"course": course.slug, "to": getattr(targets[0], "username", None) or targets[0].name, "due_date": str(assignment.due_date or "")})
+    audit.record(
+        "course.assigned",
+        assignment,
+        {
+            "course": course.slug,
+            "to": getattr(targets[0], "username", None) or targets[0].name,
+            "due_date": str(assignment.due_date or ""),
+        },
+    )
     if commit:
         ids = {"assignment_id": assignment.id, "course_id": course.id}  # flushed by audit.record
         db.session.commit()
@@ -117,8 +125,13 @@ def find_people(text: str) -> list[User]:
 
 
 def assign_many(
-    course: Course, *, departments: list[Department], cohorts: list[Cohort], people: list[User],
-    due_date: date | None, by: User,
+    course: Course,
+    *,
+    departments: list[Department],
+    cohorts: list[Cohort],
+    people: list[User],
+    due_date: date | None,
+    by: User,
 ) -> list[Assignment]:
     """Assign a course to every target in one transaction (re-assigning sets the new due date)."""
     if not (departments or cohorts or people):

@@ -87,8 +87,11 @@ class Filters:
     def as_args(self) -> dict[str, Any]:
         """The filters as query-string arguments (empty ones left out)."""
         values = {
-            "department": self.department_id, "cohort": self.cohort_id, "course": self.course_id,
-            "status": self.status, "due_before": self.due_before.isoformat() if self.due_before else None,
+            "department": self.department_id,
+            "cohort": self.cohort_id,
+            "course": self.course_id,
+            "status": self.status,
+            "due_before": self.due_before.isoformat() if self.due_before else None,
             "q": self.q,
         }
         return {key: value for key, value in values.items() if value}
@@ -144,7 +147,12 @@ def _select(e: Any, filters: Filters, scope: Select | None, columns: list[Any]) 
         query = query.where(e.c.due_date <= filters.due_before)
     if filters.q:
         query = query.where(
-            or_(*(column.icontains(filters.q, autoescape=True) for column in (User.name, User.employee_no, User.username)))
+            or_(
+                *(
+                    column.icontains(filters.q, autoescape=True)
+                    for column in (User.name, User.employee_no, User.username)
+                )
+            )
         )
     return query
 
@@ -176,10 +184,19 @@ class ReportRow:
 def _row_columns(due_date: Any) -> list[Any]:
     """The selected columns of a ReportRow, labelled with its fields (``due_date``: the enrolments' column)."""
     columns = {
-        "user_id": User.id, "employee_no": User.employee_no, "name": User.name, "username": User.username,
-        "department": Department.name, "course_id": Course.id, "course_title": Course.title, "due_date": due_date,
-        "status": status_expr, "completed_at": CourseCompletion.completed_at, "done": CourseCompletion.done,
-        "total": CourseCompletion.total, "items": CourseCompletion.items,
+        "user_id": User.id,
+        "employee_no": User.employee_no,
+        "name": User.name,
+        "username": User.username,
+        "department": Department.name,
+        "course_id": Course.id,
+        "course_title": Course.title,
+        "due_date": due_date,
+        "status": status_expr,
+        "completed_at": CourseCompletion.completed_at,
+        "done": CourseCompletion.done,
+        "total": CourseCompletion.total,
+        "items": CourseCompletion.items,
     }
     assert list(columns) == ROW_FIELDS, "the report query and ReportRow must name the same fields"
     return [column.label(name) for name, column in columns.items()]
@@ -237,8 +254,13 @@ def page(
     """One page of enrolments as ReportRows (``total``: the row count when ``summary`` has it already)."""
     number = min(max(number, 1), MAX_INT if total is None else max(-(-total // per_page), 1))
     pagination = KeyedPagination(
-        select=_keys(enrolments(), filters, scope), session=db.session, page=number, per_page=per_page,
-        max_per_page=100, error_out=False, count=total is None,
+        select=_keys(enrolments(), filters, scope),
+        session=db.session,
+        page=number,
+        per_page=per_page,
+        max_per_page=100,
+        error_out=False,
+        count=total is None,
     )
     if total is not None:
         pagination.total = total
@@ -302,8 +324,10 @@ def summary(filters: Filters, scope: Select | None = None) -> Summary:
             row.complete += complete
     by_course = [courses[key] for key in sorted(courses)]
     return Summary(
-        [r for r in departments.values() if r.total], [r for r in by_course if r.total],
-        sum(r.total for r in departments.values()), overdue_count,
+        [r for r in departments.values() if r.total],
+        [r for r in by_course if r.total],
+        sum(r.total for r in departments.values()),
+        overdue_count,
     )
 
 
@@ -404,24 +428,27 @@ class Transcript:
 def transcript(user: User) -> Transcript:
     """A trainee's transcript (a fixed number of queries)."""
     e = enrolments()
-    due = dict(
-        db.session.execute(select(e.c.course_id, e.c.due_date).where(e.c.user_id == user.id)).all()
-    )
+    due = dict(db.session.execute(select(e.c.course_id, e.c.due_date).where(e.c.user_id == user.id)).all())
     rows = {
-        r.course_id: r
-        for r in db.session.scalars(select(CourseCompletion).where(CourseCompletion.user_id == user.id))
+        r.course_id: r for r in db.session.scalars(select(CourseCompletion).where(CourseCompletion.user_id == user.id))
     }
     ids = set(due) | set(rows)
-    courses = db.session.scalars(
-        select(Course).where(Course.id.in_(ids), Course.archived.is_(False)).order_by(Course.position, Course.id)
-    ).all() if ids else []
+    courses = (
+        db.session.scalars(
+            select(Course).where(Course.id.in_(ids), Course.archived.is_(False)).order_by(Course.position, Course.id)
+        ).all()
+        if ids
+        else []
+    )
     checklists = evaluate(user.id, courses)
     certificates = {
         c.course_id: c for c in db.session.scalars(select(Certificate).where(Certificate.user_id == user.id))
     }
     records = [
         CourseRecord(
-            c, due.get(c.id), checklists[c.id],
+            c,
+            due.get(c.id),
+            checklists[c.id],
             rows[c.id].completed_at if c.id in rows and checklists[c.id].status == CompletionStatus.COMPLETE else None,
             certificates.get(c.id),
         )
@@ -436,8 +463,10 @@ def transcript(user: User) -> Transcript:
     submissions = db.session.scalars(
         select(Submission)
         .options(
-            selectinload(Submission.card), selectinload(Submission.rubric_version),
-            selectinload(Submission.scores), selectinload(Submission.grader),
+            selectinload(Submission.card),
+            selectinload(Submission.rubric_version),
+            selectinload(Submission.scores),
+            selectinload(Submission.grader),
         )
         .where(Submission.trainee_id == user.id, Submission.status == SubmissionStatus.GRADED)
         .order_by(Submission.graded_at.desc(), Submission.id.desc())

@@ -73,17 +73,29 @@ def dashboard():
     catalogue = queries.catalogue()
     overdue, overdue_count = queries.overdue(filters, scope), summary.overdue
     chart_data = {
-        "department": {"labels": [r.label or _("（无部门）") for r in by_department],
-                       "values": [r.percent for r in by_department]},
+        "department": {
+            "labels": [r.label or _("（无部门）") for r in by_department],
+            "values": [r.percent for r in by_department],
+        },
         "course": {"labels": [r.label for r in by_course], "values": [r.percent for r in by_course]},
         "label": _("完成率（%）"),
     }
     return render_template(
         "reports/dashboard.html",
-        page=page, filters=filters, args=filters.as_args(), catalogue=catalogue,
-        departments=departments, cohorts=cohorts, courses=catalogue.courses,
-        by_department=by_department, by_course=by_course, overdue=overdue, overdue_count=overdue_count,
-        chart_data=chart_data, status_labels=STATUS_LABELS, is_hr=current_user.has_role("hr"),
+        page=page,
+        filters=filters,
+        args=filters.as_args(),
+        catalogue=catalogue,
+        departments=departments,
+        cohorts=cohorts,
+        courses=catalogue.courses,
+        by_department=by_department,
+        by_course=by_course,
+        overdue=overdue,
+        overdue_count=overdue_count,
+        chart_data=chart_data,
+        status_labels=STATUS_LABELS,
+        is_hr=current_user.has_role("hr"),
     )
 
 
@@ -137,8 +149,11 @@ def transcript(user_id: int):
     if not _can_see(user):
         abort(403)
     return render_template(
-        "reports/transcript.html", record=queries.transcript(user), status_labels=STATUS_LABELS,
-        can_waive=current_user.has_role("hr"), today=queries.today(),
+        "reports/transcript.html",
+        record=queries.transcript(user),
+        status_labels=STATUS_LABELS,
+        can_waive=current_user.has_role("hr"),
+        today=queries.today(),
     )
 
 
@@ -165,4 +180,3 @@ def verify(code: str | None = None):
         cert = db.session.scalar(select(Certificate).where(Certificate.code == code))
     status = 404 if code and cert is None else 200
     return render_template("reports/verify.html", code=code, cert=cert), status
-

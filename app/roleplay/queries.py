@@ -26,8 +26,12 @@ from app.roleplay.models import (
 )
 
 QUEUE_FILTERS = (
-    "waiting", SubmissionStatus.SUBMITTED, SubmissionStatus.RESUBMITTED, SubmissionStatus.RETURNED,
-    SubmissionStatus.GRADED, "all",
+    "waiting",
+    SubmissionStatus.SUBMITTED,
+    SubmissionStatus.RESUBMITTED,
+    SubmissionStatus.RETURNED,
+    SubmissionStatus.GRADED,
+    "all",
 )
 
 
@@ -144,7 +148,11 @@ def open_submission(user_id: int, card_id: int) -> Submission | None:
     """The user's attempt at a card that is not graded yet, if any."""
     return db.session.scalar(
         select(Submission)
-        .where(Submission.trainee_id == user_id, Submission.card_id == card_id, Submission.status != SubmissionStatus.GRADED)
+        .where(
+            Submission.trainee_id == user_id,
+            Submission.card_id == card_id,
+            Submission.status != SubmissionStatus.GRADED,
+        )
         .order_by(Submission.id.desc())
         .limit(1)
     )

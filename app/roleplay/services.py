@@ -326,7 +326,16 @@ def save_grading(
     event = event or (GradingEvent.REGRADED if before == SubmissionStatus.GRADED else GradingEvent.GRADED)
     _event(submission, grader, event, before, details)
     if event != GradingEvent.SAVED:
-        audit.record(f"roleplay.{event}", submission, {"trainee_id": submission.trainee_id, "card": submission.card.slug, "total": points, "passed": submission.passed})
+        audit.record(
+            f"roleplay.{event}",
+            submission,
+            {
+                "trainee_id": submission.trainee_id,
+                "card": submission.card.slug,
+                "total": points,
+                "passed": submission.passed,
+            },
+        )
     ids = {"submission_id": submission.id, "grader_id": grader.id, "action": action}
     db.session.commit()
     log.info("grading saved", extra=ids)

@@ -22,7 +22,10 @@ TRAINEE_NAME = "孙悦"
 def page(_browser, live_server):
     """A fresh page whose context lets axe's injected script run despite the CSP."""
     context = _browser.new_context(
-        base_url=live_server, viewport={"width": 1280, "height": 900}, locale="zh-CN", bypass_csp=True,
+        base_url=live_server,
+        viewport={"width": 1280, "height": 900},
+        locale="zh-CN",
+        bypass_csp=True,
         reduced_motion="reduce",  # no colour transitions half-way through when axe measures contrast
     )
     page = context.new_page()
@@ -81,7 +84,10 @@ def test_trainee_pages(page, demo_login):
 def test_grading_page(page, demo_login):
     demo_login(page, TRAINEE)
     page.goto("/roleplays/late-delivery-apology")
-    page.fill("#response", "客户：货到现在还没送来！\n我：王总，真的非常抱歉，是我们没有按约定交付。今天下午5点前我给您确定的送货时间。")
+    page.fill(
+        "#response",
+        "客户：货到现在还没送来！\n我：王总，真的非常抱歉，是我们没有按约定交付。今天下午5点前我给您确定的送货时间。",
+    )
     page.click("#submit")
     expect(page.locator(".alert-success")).to_be_visible()
     found = problems(page, "submitted card")

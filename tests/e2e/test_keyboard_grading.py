@@ -35,7 +35,10 @@ def test_rubric_grading_works_by_keyboard_alone(browser_page, demo_login):
     page = browser_page
     demo_login(page, TRAINEE)
     page.goto(f"/roleplays/{CARD}")
-    page.fill("#response", "客户：尾座压板又松了！\n我：周先生，非常抱歉给您添麻烦。我先把情况记下来，今天下午2点前安排工程师联系您。")
+    page.fill(
+        "#response",
+        "客户：尾座压板又松了！\n我：周先生，非常抱歉给您添麻烦。我先把情况记下来，今天下午2点前安排工程师联系您。",
+    )
     page.click("#submit")
     expect(page.locator(".alert-success")).to_be_visible()
 

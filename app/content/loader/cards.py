@@ -66,8 +66,13 @@ def load_card(path: Path, root: Path, problems: list[Problem], course_slug: str)
         reader.error(("channel",), f"must be one of {', '.join(CHANNELS)}")
     sections = _card_sections(reader, body, body_line)
     if (
-        title is None or difficulty is None or minutes is None or roles is None or rubric is None
-        or pass_percent is None or sections is None
+        title is None
+        or difficulty is None
+        or minutes is None
+        or roles is None
+        or rubric is None
+        or pass_percent is None
+        or sections is None
     ):
         return None
     return CardData(
@@ -127,4 +132,3 @@ def _card_sections(reader: Reader, body: str, first_line: int) -> dict[str, str]
             ok = False
         sections[key] = text
     return sections if ok else None
-

@@ -207,4 +207,3 @@ def check_boxes(reader: Reader, body: str, first_line: int) -> None:
                 depth -= 1
     if depth:
         reader.problems.append(Problem(reader.rel, "box opened with ':::' is never closed", opened))
-

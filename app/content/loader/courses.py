@@ -168,4 +168,3 @@ def load_module(path: Path, root: Path, problems: list[Problem], slug: str, posi
         return None
     objectives = [str(o).strip() for o in objectives]
     return ModuleData(slug, position, title, minutes, objectives, body, reader.rel, body_line)
-

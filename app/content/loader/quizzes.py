@@ -35,8 +35,22 @@ class QuizData:
 
 
 QUIZ_FIELDS = {
-    "title", "kind", "course", "module", "instructions", "max_attempts", "cooldown_minutes", "cooldown",
-    "pass_percent", "shuffle", "questions", "bands", "scales", "review", "time_limit", "draw",
+    "title",
+    "kind",
+    "course",
+    "module",
+    "instructions",
+    "max_attempts",
+    "cooldown_minutes",
+    "cooldown",
+    "pass_percent",
+    "shuffle",
+    "questions",
+    "bands",
+    "scales",
+    "review",
+    "time_limit",
+    "draw",
 }
 QUESTION_FIELDS = {"id", "type", "text", "options", "module", "scale", "reverse"}
 KNOWLEDGE_FIELDS = {"answer", "explanation", "tags"}  # on a knowledge check's questions
@@ -201,9 +215,7 @@ def _draw(reader: Reader, data: dict, kind: QuizKind | None, questions: list[dic
         return None
     short = pools.shortfall(rules, questions)
     if short:
-        fits = "; ".join(
-            f"{_rule_text(r)} fits {pools.candidates(r, questions)} question(s)" for r in rules
-        )
+        fits = "; ".join(f"{_rule_text(r)} fits {pools.candidates(r, questions)} question(s)" for r in rules)
         reader.error(
             ("draw",),
             f"the pool cannot satisfy these rules: a paper needs {pools.paper_size(rules, questions)} different "
@@ -223,7 +235,11 @@ def _kind(reader: Reader, data: dict) -> QuizKind | None:
 
 
 def _definition(
-    reader: Reader, data: dict, title: str | None, kind: QuizKind | None, questions: list[dict] | None,
+    reader: Reader,
+    data: dict,
+    title: str | None,
+    kind: QuizKind | None,
+    questions: list[dict] | None,
     pass_percent: int | None,
 ) -> dict[str, Any]:
     """The versioned part of a quiz: questions, and a self-assessment's bands and scales."""
@@ -319,9 +335,7 @@ def _type(reader: Reader, q: dict, path: tuple, kind: QuizKind | None) -> Questi
     return handler
 
 
-def _options(
-    reader: Reader, q: dict, path: tuple, handler: QuestionType | None, knowledge: bool
-) -> list[dict] | None:
+def _options(reader: Reader, q: dict, path: tuple, handler: QuestionType | None, knowledge: bool) -> list[dict] | None:
     rules = handler or QuestionType()  # an unknown type: only the general rules
     supplied = rules.supplied_options()
     if supplied is not None and "options" not in q:
@@ -488,4 +502,3 @@ def _scales(reader: Reader, data: dict, questions: list[dict]) -> dict[str, Any]
     for name in names - set(raw):
         reader.error(("scales",), f"scale '{name}' is used by questions but not defined")
     return out
-

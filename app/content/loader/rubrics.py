@@ -119,4 +119,3 @@ def _observable(reader: Reader, crit: dict, path: tuple) -> list[str] | None:
         elif value.index(channel) != i:
             reader.error((*path, "observable", i), f"channel '{channel}' is listed twice")
     return [v for v in CHANNELS if v in value]
-
