@@ -100,12 +100,15 @@ def person_roles(username: str) -> set[str]:
 def test_hr_cannot_grant_admin_or_hr_and_nothing_is_written(client, login_as, word):
     login_as("hr")
     before, audit_before = user_count(), len(events(*_all_actions()))
-    page = upload(client, csv("N1,新人甲,客服部,学员", f"N2,新人乙,客服部,{word}")).get_data(as_text=True)
+    preview = upload(client, csv("N1,新人甲,客服部,学员", f"N2,新人乙,客服部,{word}"))
+    assert preview.status_code == 422  # the file cannot be imported as it is
+    page = preview.get_data(as_text=True)
     assert "导入预览" in page
     assert GRANT_MESSAGES[word][0] in page
     assert "确认导入" not in page
     assert "有问题 1" in page
     response = client.post("/hr/import/confirm")
+    assert response.status_code == 422
     assert "未导入任何数据" in response.get_data(as_text=True)
     assert user_count() == before
     assert len(events(*_all_actions())) == audit_before  # no audit row either

@@ -71,7 +71,7 @@ def staff_import():
             return render_template("hr/import.html", form=form, columns=importer.COLUMNS), http_status(error)
         else:
             _store(data)
-            return render_template(
+            page = render_template(
                 "hr/import_preview.html",
                 preview=result,
                 form=ConfirmImportForm(),
@@ -79,6 +79,7 @@ def staff_import():
                 role_labels=ROLE_LABELS,
                 filename=form.file.data.filename,
             )
+            return page, 200 if result.ok else 422  # rows with problems: the file cannot be imported as it is
     return render_template("hr/import.html", form=form, columns=importer.COLUMNS)
 
 
@@ -98,7 +99,7 @@ def staff_import_confirm():
         result = importer.apply(data, actor=actor)
     except importer.StaffFileError as error:
         flash(str(error), "danger")
-        return render_template(
+        page = render_template(
             "hr/import_preview.html",
             preview=importer.preview(data, actor=actor),
             form=ConfirmImportForm(),
@@ -106,6 +107,7 @@ def staff_import_confirm():
             role_labels=ROLE_LABELS,
             filename="",
         )
+        return page, http_status(error)
     path.unlink(missing_ok=True)
     session.pop(SESSION_KEY, None)
     return render_template(
