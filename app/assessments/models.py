@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.accounts.models import User
 from app.assessments.enums import AttemptStatus
 from app.core.time import utcnow
+from app.core.versioned import VersionSnapshot
 from app.extensions import db
 
 
@@ -41,16 +42,13 @@ class Quiz(db.Model):
     current_version: Mapped[QuizVersion | None] = relationship(foreign_keys=[current_version_id])
 
 
-class QuizVersion(db.Model):
+class QuizVersion(VersionSnapshot, db.Model):
     """An immutable snapshot of a quiz's questions, options, scores and bands."""
 
     __tablename__ = "quiz_versions"
     __table_args__ = (UniqueConstraint("quiz_id", "digest"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     quiz_id: Mapped[int] = mapped_column(ForeignKey("quizzes.id"), index=True)
-    digest: Mapped[str] = mapped_column(String(64))
-    definition: Mapped[dict[str, Any]] = mapped_column(JSON)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 ATTEMPT_STATUSES = tuple(AttemptStatus)

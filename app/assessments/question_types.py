@@ -69,7 +69,7 @@ class QuestionType:
     """Base class: choose one option key, rendered by ``template`` as radio buttons."""
 
     name: ClassVar[str] = ""
-    label: ClassVar[LazyText] = _l("")
+    label: ClassVar[LazyText] = LazyText("")  # every registered type sets its own
     summary: ClassVar[str] = ""  # one line for docs/content-spec.md (English)
     template: ClassVar[str] = "assessments/_choice.html"
     input_type: ClassVar[str] = "radio"

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.accounts.models import User
 from app.core.time import utcnow
+from app.core.versioned import VersionSnapshot
 from app.extensions import db
 from app.roleplay.enums import EDITABLE, WAITING, Difficulty, SubmissionStatus
 
@@ -31,17 +32,14 @@ class Rubric(db.Model):
     current_version: Mapped[RubricVersion | None] = relationship(foreign_keys=[current_version_id])
 
 
-class RubricVersion(db.Model):
+class RubricVersion(VersionSnapshot, db.Model):
     """An immutable snapshot of a rubric's criteria and levels."""
 
     __tablename__ = "rubric_versions"
     __table_args__ = (UniqueConstraint("rubric_id", "digest"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     rubric_id: Mapped[int] = mapped_column(ForeignKey("rubrics.id"), index=True)
-    digest: Mapped[str] = mapped_column(String(64))
-    definition: Mapped[dict[str, Any]] = mapped_column(JSON)
     max_points: Mapped[int] = mapped_column(default=0)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class RoleplayCard(db.Model):
