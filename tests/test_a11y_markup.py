@@ -198,6 +198,19 @@ def test_admin_user_form_marks_each_invalid_field(client, login_as):
     assert page.by_id("email").attrs.get("aria-invalid") is None
 
 
+def test_a_taken_username_is_tied_to_its_field(client, login_as):
+    factories.make_user("taken-name")
+    login_as("admin")
+    response = client.post(
+        "/admin/users/new",
+        data={"username": "taken-name", "name": "新人", "password": "start-pass-11", "roles": ["trainee"]},
+    )
+    assert response.status_code == 422
+    page = page_of(response)
+    assert page.title.startswith(ERROR)
+    assert_invalid(page, "username", "已存在")
+
+
 def test_unanswered_questions_are_invalid_and_summarised(client, trainee):
     attempt = start(client, "demo-self")
     response = client.post(f"/quizzes/demo-self/attempts/{attempt}", data={"action": "submit", "answer-q1": "A"})

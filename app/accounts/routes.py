@@ -87,6 +87,15 @@ def change_password():
 # --- administration ------------------------------------------------------------------------
 
 
+def _field_or_flash(form: UserForm, error: services.AccountError) -> None:
+    """Show a service's refusal under the field it is about (marked invalid), or as a message."""
+    field = getattr(form, error.field, None) if error.field else None
+    if field is not None:
+        field.errors = [*field.errors, str(error)]
+    else:
+        flash(str(error), "danger")
+
+
 def _role_choices(form: UserForm) -> None:
     """Offer only the roles the signed-in user may grant (services.grantable_roles, the one rule for every path)."""
     allowed = services.grantable_roles(current_user)
@@ -139,11 +148,11 @@ def user_new():
                 )
             except services.AccountError as error:
                 db.session.rollback()
-                flash(str(error), "danger")
+                _field_or_flash(form, error)
             else:
                 flash(_("已创建用户 %(name)s。", name=user.name), "success")
                 return redirect(url_for("admin.users"))
-    return render_template("admin/user_form.html", form=form, user=None)
+    return render_template("admin/user_form.html", form=form, user=None), 422 if any(f.errors for f in form) else 200
 
 
 @admin_bp.route("/users/<int:user_id>", methods=["GET", "POST"])
@@ -160,6 +169,8 @@ def user_edit(user_id: int):
         form.department_id.data = user.department_id or 0
     if form.validate_on_submit():
         try:
+            if form.password.data:  # refuse a weak password before anything is saved
+                services.check_new_password(user, form.password.data)
             services.update_user(
                 user,
                 name=form.name.data,
@@ -177,11 +188,11 @@ def user_edit(user_id: int):
                     auth.start_session(user, client_address())
         except services.AccountError as error:
             db.session.rollback()
-            flash(str(error), "danger")
+            _field_or_flash(form, error)
         else:
             flash(_("已保存。"), "success")
             return redirect(url_for("admin.users"))
-    return render_template("admin/user_form.html", form=form, user=user)
+    return render_template("admin/user_form.html", form=form, user=user), 422 if any(f.errors for f in form) else 200
 
 
 @admin_bp.post("/users/<int:user_id>/deactivate")

@@ -167,11 +167,11 @@ def create_user(
     """
     key = normalise_username(username)
     if not key:
-        raise AccountError(str(_l("用户名不能为空。")))
+        raise AccountError(str(_l("用户名不能为空。")), field="username")
     if db.session.scalar(select(func.count()).select_from(User).where(User.username == key)):
-        raise AccountError(str(_l("用户名 %(name)s 已存在。", name=key)))
+        raise AccountError(str(_l("用户名 %(name)s 已存在。", name=key)), field="username")
     if employee_no and db.session.scalar(select(func.count()).select_from(User).where(User.employee_no == employee_no)):
-        raise AccountError(str(_l("工号 %(no)s 已存在。", no=employee_no)))
+        raise AccountError(str(_l("工号 %(no)s 已存在。", no=employee_no)), field="employee_no")
     check_grant(actor, _check_roles(roles))
     problem = password_problem(password, key)
     if problem:
@@ -311,11 +311,16 @@ def change_password(user: User, current: str, new: str) -> None:
     db.session.commit()
 
 
-def set_password(user: User, new: str) -> None:
-    """Set a password without the current one (administrators, CLI)."""
+def check_new_password(user: User, new: str) -> None:
+    """Raise AccountError (on the password field) when the policy refuses ``new`` for this user."""
     problem = password_problem(new, user.username)
     if problem:
-        raise AccountError(problem)
+        raise AccountError(problem, field="password")
+
+
+def set_password(user: User, new: str) -> None:
+    """Set a password without the current one (administrators, CLI)."""
+    check_new_password(user, new)
     user.set_password(new)
     end_all_sessions(user)
     audit.record("user.password_set", user, {"username": user.username})
