@@ -80,6 +80,8 @@ def test_hr_imports_assigns_sees_completion_rise_and_exports(browser_page, demo_
     page.click("#start-quiz")
     expect(page).to_have_url(re.compile(r"/attempts/\d+$"))
     for question, keys in quiz_answers(f"{COURSE}-check").items():
+        if not page.locator(f"#answer-{question}-{keys[0]}").count():
+            continue  # the check draws its paper from a pool: this question is not on it
         for key in keys:
             with page.expect_response(lambda r: r.url.endswith("/answer") and r.request.method == "POST"):
                 page.check(f"#answer-{question}-{key}")
