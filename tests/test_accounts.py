@@ -293,7 +293,13 @@ def test_a_refused_password_on_the_edit_form_saves_nothing_else(client, login_as
     target = make_user("half-written", name="原名")
     response = client.post(
         f"/admin/users/{target.id}",
-        data={"username": "half-written", "name": "新名", "roles": ["trainee"], "active": "y", "password": "qwertyuiop"},
+        data={
+            "username": "half-written",
+            "name": "新名",
+            "roles": ["trainee"],
+            "active": "y",
+            "password": "qwertyuiop",
+        },
     )
     assert response.status_code == 422
     page = response.get_data(as_text=True)
