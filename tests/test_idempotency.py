@@ -8,7 +8,6 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from app import create_app
 from app.assessments import services as quiz_services
 from app.assessments.models import Attempt, Quiz
 from app.core import idempotency
@@ -16,7 +15,8 @@ from app.core.idempotency import IdempotencyRecord
 from app.extensions import db
 from app.roleplay.models import Submission
 from tests import factories
-from tests.conftest import PASSWORD, TEST_CONTENT, make_config
+from tests.conftest import PASSWORD
+from tests.test_attempt_limits import shared_app  # noqa: F401  (the same database-file app, used as a fixture)
 from tests.test_roleplay import RESPONSE, people
 
 API = "/api/v1"
@@ -143,24 +143,7 @@ def test_the_openapi_document_names_the_header(client):
         assert "Idempotency-Key" in names
 
 
-@pytest.fixture
-def shared_app(empty_database, tmp_path):
-    """An app on a database file (or PostgreSQL database) that several threads can use at once."""
-    app = create_app(make_config(SQLALCHEMY_DATABASE_URI=empty_database, UPLOAD_DIR=str(tmp_path)))
-    with app.app_context():
-        db.create_all()
-        factories.load_content(TEST_CONTENT)
-        user = factories.make_user("racer", cohort="c1")
-        factories.assign(cohort="c1")
-        user_id = user.id
-        db.session.remove()
-    yield app, user_id
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
-
-
-def test_simultaneous_retries_with_one_key_store_one_attempt(shared_app):
+def test_simultaneous_retries_with_one_key_store_one_attempt(shared_app):  # noqa: F811  (the imported fixture)
     app, user_id = shared_app
     key = idempotency.RequestKey(user_id, "burst", "POST /api/v1/quizzes/demo-check/attempts", "h" * 64)
     barrier, outcomes, lock = threading.Barrier(5), [], threading.Lock()
