@@ -87,7 +87,9 @@ def _answer_paper(page, which: str) -> list[str]:
     ids = page.locator("fieldset.question").evaluate_all("els => els.map(e => e.dataset.question)")
     for qid in ids:
         for key in keys[qid][which]:
-            page.check(f"#answer-{qid}-{key}")
+            # wait for each autosave, so a reload right after the last tick cannot cut it off
+            with page.expect_response(lambda r: r.url.endswith("/answer") and r.request.method == "POST"):
+                page.check(f"#answer-{qid}-{key}")
     return ids
 
 
