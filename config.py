@@ -48,6 +48,25 @@ class Config:
     # The README's published demo passwords: development and testing only, or a throw-away demo or benchmark server.
     DEMO_PASSWORDS_ALLOWED = os.environ.get("DEMO_PASSWORDS_ALLOWED") == "1"
     PER_PAGE = 20
+    # Certificates (docs/operations.md, "Certificates"): the issuer printed on every certificate, an
+    # optional logo (PNG or JPG), the TrueType font embedded as a subset (Debian: fonts-wqy-microhei).
+    COMPANY_NAME = os.environ.get("COMPANY_NAME") or "客服学院"
+    COMPANY_LOGO = os.environ.get("COMPANY_LOGO") or None
+    CERTIFICATE_FONT = os.environ.get("CERTIFICATE_FONT") or "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"
+    CERTIFICATE_FONT_INDEX = int(os.environ.get("CERTIFICATE_FONT_INDEX", "0"))  # the face within a .ttc
+    CERTIFICATE_ARCHIVE_MAX = 2000  # the most certificates one ZIP download holds
+    CERTIFICATE_EXPIRY_REMINDER_DAYS = (30, 7)  # reminders this many days before a certificate expires
+    RENEWAL_DUE_DAYS = 30  # a renewed course is due this many days after the certificate expired
+    WAIVER_EVIDENCE_MAX_BYTES = 10 * 1024 * 1024  # a whole-course waiver's evidence file (PDF, JPG, PNG)
+    INVITATION_HOURS = int(os.environ.get("INVITATION_HOURS", "72"))  # an invitation link works this long, once
+    CREDENTIAL_SHEET_HOURS = 24  # an import's one-time password sheet waits this long for its one download
+    PUBLIC_URL = os.environ.get("PUBLIC_URL", "")  # the site's address, for links made outside a request (jobs)
+    # Reminders (app/completion/reminders.py): days before a due date, e.g. REMINDER_DAYS_BEFORE="7,1";
+    # then one reminder every REMINDER_OVERDUE_EVERY_DAYS while overdue; "remind now" once per person,
+    # course and REMINDER_THROTTLE_MINUTES.
+    REMINDER_DAYS_BEFORE = tuple(int(d) for d in os.environ.get("REMINDER_DAYS_BEFORE", "7,1").split(",") if d.strip())
+    REMINDER_OVERDUE_EVERY_DAYS = int(os.environ.get("REMINDER_OVERDUE_EVERY_DAYS", "7"))
+    REMINDER_THROTTLE_MINUTES = int(os.environ.get("REMINDER_THROTTLE_MINUTES", "60"))
     TRUST_PROXY = os.environ.get("TRUST_PROXY") == "1"
     PASSWORD_HASH_METHOD = "scrypt"
     # Passwords the platform generates (staff import) carry about 70 random bits: key stretching
@@ -55,6 +74,17 @@ class Config:
     # import would otherwise spend minutes in scrypt) and re-hashed with PASSWORD_HASH_METHOD at
     # the first sign-in.
     GENERATED_PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
+    # Background jobs (app/core/jobs.py, docs/operations.md "Background jobs"): Huey with its queue in an
+    # SQLite file under instance/ (JOBS_FILE), or in Redis when JOBS_BROKER_URL=redis://… is set.
+    JOBS_BROKER_URL = os.environ.get("JOBS_BROKER_URL") or None
+    JOBS_FILE = os.environ.get("JOBS_FILE") or None  # default: instance/jobs.sqlite3
+    JOBS_WORKERS = int(os.environ.get("JOBS_WORKERS", "2"))  # worker threads of `flask jobs worker`
+    JOBS_IMMEDIATE = os.environ.get("JOBS_IMMEDIATE") == "1"  # run jobs inline (tests only)
+    JOBS_STALE_SECONDS = int(os.environ.get("JOBS_STALE_SECONDS", "120"))  # a running job silent this long is retried
+    JOBS_CHUNK_ROWS = int(os.environ.get("JOBS_CHUNK_ROWS", "200"))  # the most rows in one transaction of an import
+    JOBS_CHUNK_SECONDS = float(os.environ.get("JOBS_CHUNK_SECONDS", "0.25"))  # …and about this long (SQLite's lock)
+    JOBS_KEEP_DAYS = 7  # result files and finished jobs' journals are removed after this
+    EXPORT_JOB_THRESHOLD = int(os.environ.get("EXPORT_JOB_THRESHOLD", "5000"))  # larger exports run as jobs
     TESTING = False
     DEBUG = False
 
@@ -78,6 +108,7 @@ class TestingConfig(Config):
     WTF_CSRF_ENABLED = False
     DEMO_PASSWORDS_ALLOWED = True
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # fast hashing keeps the suite quick; never in production
+    JOBS_IMMEDIATE = os.environ.get("JOBS_IMMEDIATE", "1") == "1"  # request tests run jobs inline; worker tests use a consumer
 
 
 class ProductionConfig(Config):

@@ -40,9 +40,10 @@ def register_extensions(app: Flask) -> None:
     from app.extensions import babel, csrf, db, login_manager, migrate
 
     db.init_app(app)
-    from app.core import sqlite
+    from app.core import jobs, sqlite
 
     sqlite.init_app(app)
+    jobs.init_app(app)  # the Huey engine: SQLite file under instance/, or Redis (JOBS_BROKER_URL)
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
@@ -54,19 +55,27 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """Register each room's blueprint."""
+    from app.accounts import managers  # noqa: F401  (adds /admin/users/<id>/departments to admin_bp)
     from app.accounts.routes import admin_bp
     from app.accounts.routes import bp as accounts_bp
     from app.accounts.staff import bp as staff_bp
     from app.api import api_bp
     from app.assessments.routes import bp as assessments_bp
+    from app.completion import (  # noqa: F401  (add the certificate, 免修 and "remind now" actions to completion_bp)
+        certificate_routes,
+        remind_routes,
+    )
     from app.completion.routes import bp as completion_bp
     from app.core.offline import bp as offline_bp
     from app.core.pagination import IdConverter
     from app.core.routes import bp as core_bp
+    from app.jobs.routes import bp as jobs_bp
     from app.learning.hr_routes import bp as assignments_bp
     from app.learning.routes import bp as learning_bp
+    from app.learning.rule_routes import bp as rules_bp
     from app.notifications.routes import bp as notifications_bp
     from app.reports import home_page, roleplays  # noqa: F401  (add /dashboard and /reports/roleplays to reports_bp)
+    from app.reports.register import bp as certificate_register_bp
     from app.reports.routes import bp as reports_bp
     from app.roleplay.routes import bp as roleplay_bp
 
@@ -82,20 +91,31 @@ def register_blueprints(app: Flask) -> None:
         api_bp,
         completion_bp,
         reports_bp,
+        certificate_register_bp,
         staff_bp,
         assignments_bp,
+        rules_bp,
         notifications_bp,
+        jobs_bp,
     ):
         app.register_blueprint(blueprint)
 
 
 def register_listeners(app: Flask) -> None:
-    """Connect the listeners: learning keeps the enrolment rows current, completion listens to the feature rooms."""
+    """Connect the listeners: enrolment rows (learning), completion, invitation e-mail (notifications)."""
     from app.completion import listeners as completion_listeners
-    from app.learning import enrolments
+    from app.learning import enrolments, renewals, rules
+    from app.notifications import invitations as invitation_mail
 
     enrolments.track()
+    rules.track()  # assignment rules: people who join or move get their courses (before the enrolment rebuild)
     completion_listeners.connect()
+    renewals.connect()  # a certificate expired: assign its course again
+    invitation_mail.connect()
+    from app.jobs import listeners as job_listeners
+    from app.jobs import tasks  # noqa: F401  (registers the kinds of background job and the schedule)
+
+    job_listeners.connect()  # a job ended: notify its starter
 
 
 def register_core(app: Flask) -> None:

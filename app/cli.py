@@ -13,6 +13,7 @@ from flask_migrate import upgrade
 
 from app.assessments import cli as assessment_commands
 from app.completion import cli as completion_commands
+from app.jobs import cli as job_commands
 
 content_cli = AppGroup("content", help="Validate and load courses/ and quizzes/.")
 users_cli = AppGroup("users", help="Manage user accounts.")
@@ -78,10 +79,14 @@ def content_load(directory: Path | None) -> None:
 @users_cli.command("create")
 @click.argument("username")
 @click.option(
-    "--role", "roles", multiple=True, required=True, type=click.Choice(["trainee", "instructor", "hr", "admin"])
+    "--role",
+    "roles",
+    multiple=True,
+    required=True,
+    type=click.Choice(["trainee", "instructor", "hr", "manager", "admin"]),
 )
 @click.option("--name", default=None, help="姓名")
-@click.option("--department", default=None, help="部门")
+@click.option("--department", default=None, help="部门 (a manager follows it)")
 @click.option("--cohort", default=None, help="班组 (created if needed)")
 @click.option("--email", default=None)
 @click.option("--employee-no", default=None, help="工号")
@@ -111,6 +116,7 @@ def users_create(
             department=department,
             email=email,
             employee_no=employee_no,
+            must_change_password=True,  # chosen by whoever ran the command: the person sets their own at first sign-in
             commit=False,
         )
         db.session.flush()
@@ -121,6 +127,10 @@ def users_create(
                     services.add_member(group, user, role, commit=False)
                     break
         db.session.commit()
+        if "manager" in roles and user.department_id:
+            from app.accounts import managers
+
+            managers.set_departments(user, [user.department_id], actor=None)
     except services.AccountError as error:
         db.session.rollback()
         raise click.ClickException(str(error)) from error
@@ -209,4 +219,5 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(demo)
     completion_commands.init_app(app)
+    job_commands.init_app(app)
     assessment_commands.init_app(app)

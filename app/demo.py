@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from app.accounts import managers
 from app.accounts import services as accounts
 from app.accounts.models import User
 from app.extensions import db
@@ -14,6 +15,7 @@ DEMO_USERS = [
     ("admin", "admin-pass-2024", ["admin"], "系统管理员", "信息部"),
     ("hr", "hr-pass-2024", ["hr"], "李人事", "人力资源部"),
     ("instructor", "teach-pass-2024", ["instructor"], "王老师", "培训部"),
+    ("manager", "manage-pass-2024", ["manager"], "周店长", "门店销售部"),  # follows 门店销售部
 ] + [
     (f"trainee{i}", "learn-pass-2024", ["trainee"], name, dept)
     for i, (name, dept) in enumerate(
@@ -46,4 +48,7 @@ def ensure_demo() -> list[tuple[str, str, str]]:
     for course in db.session.scalars(select(Course).where(Course.archived.is_(False))):
         learning.assign_course(course, cohort=cohort, commit=False)
     db.session.commit()
+    manager = db.session.scalar(select(User).where(User.username == "manager"))
+    if manager is not None and manager.has_role("manager") and not managers.departments(manager.id):
+        managers.set_departments(manager, [manager.department_id] if manager.department_id else [], actor=None)
     return out

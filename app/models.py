@@ -6,6 +6,7 @@ from app.assessments import models as assessments_models  # noqa: F401
 from app.completion import models as completion_models  # noqa: F401
 from app.core import audit as core_audit  # noqa: F401
 from app.core import idempotency as core_idempotency  # noqa: F401
+from app.core import jobs as core_jobs  # noqa: F401
 from app.learning import models as learning_models  # noqa: F401
 from app.notifications import models as notifications_models  # noqa: F401
 from app.roleplay import models as roleplay_models  # noqa: F401

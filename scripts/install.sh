@@ -7,10 +7,11 @@ cd "$(dirname "$0")/.."
 requirements=requirements.txt
 if [ "${1:-}" = "--dev" ]; then
   requirements=requirements-dev.txt
-  if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi "noto sans cjk"; then
+  if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi "noto sans cjk" || [ ! -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] \
+    || ! command -v nginx >/dev/null || ! command -v redis-server >/dev/null; then  # nginx, Redis: tests/multihost
     if [ "$(id -u)" = 0 ]; then
       apt-get update -qq
-      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk fonts-wqy-microhei nginx redis-server >/dev/null
     else
       echo "note: Chromium is missing; browser tests will be skipped (as root this script installs it)." >&2
     fi

@@ -325,3 +325,90 @@ def test_error_pages_name_the_error_in_their_title(client, trainee):
     page = page_of(client.get("/courses/no-such-course"))
     assert page.title.startswith("找不到页面（404）")
     assert page.first("h1").text == "找不到页面"
+
+
+# --- forms that redirect after a refusal: the next page marks the field ---------------------------
+
+
+def test_a_refused_department_rename_marks_its_row_on_the_next_page(client, login_as):
+    from app.accounts import services as accounts
+
+    login_as("admin")
+    first = accounts.create_department("门店一部")
+    accounts.create_department("门店二部")
+    response = client.post(f"/admin/departments/{first.id}/rename", data={"name": "门店二部"}, follow_redirects=True)
+    page = page_of(response)
+    assert page.title.startswith(ERROR)
+    control = page.by_id(f"dept-{first.id}")
+    assert control.attrs.get("value") == "门店二部"  # what was typed is kept
+    assert_invalid(page, f"dept-{first.id}", "门店二部")
+    assert len(page.having("aria-invalid", "true")) == 1  # only that row
+    again = page_of(client.get("/admin/departments"))  # one request only, like a flashed message
+    assert not again.having("aria-invalid") and not again.title.startswith(ERROR)
+
+
+def test_an_unknown_cohort_member_marks_the_username_and_keeps_it(client, login_as):
+    login_as("admin")
+    cohort = db.session.get(Cohort, factories.assign(cohort="c9").cohort_id)
+    response = client.post(
+        f"/admin/cohorts/{cohort.id}/members", data={"username": "nobody", "role": "trainee"}, follow_redirects=True
+    )
+    page = page_of(response)
+    assert page.title.startswith(ERROR)
+    assert_invalid(page, "username", "找不到用户 nobody")
+    assert page.by_id("username").attrs.get("value") == "nobody"
+    empty = page_of(client.post(f"/admin/cohorts/{cohort.id}/members", data={"role": "trainee"}, follow_redirects=True))
+    assert_invalid(empty, "username", "请输入用户名")
+
+
+def test_a_cohort_assignment_without_a_course_marks_the_course_field(client, login_as):
+    login_as("admin")
+    cohort = db.session.get(Cohort, factories.assign(cohort="c8").cohort_id)
+    response = client.post(f"/admin/cohorts/{cohort.id}/assign", data={"due_date": "2099-01-01"}, follow_redirects=True)
+    page = page_of(response)
+    assert page.title.startswith(ERROR)
+    control = page.by_id("course_id")
+    assert control.attrs.get("aria-invalid") == "true" and page.described_by(control)
+    assert page.by_id("due_date").attrs.get("value") is None or page.by_id("due_date").attrs.get("aria-invalid") is None
+
+
+def test_an_empty_waiver_reason_opens_and_marks_the_item(client, login_as, make_user):
+    person = make_user("w-trainee", roles=["trainee"], cohort="w1")
+    factories.assign(cohort="w1")
+    login_as("hr")
+    course = factories.course()
+    url = f"/reports/trainees/{person.id}/courses/{course.id}/waive"
+    response = client.post(url, data={"kind": "roleplay", "slug": "demo-card", "reason": ""}, follow_redirects=True)
+    page = page_of(response)
+    target = f"reason-{course.id}-roleplay-demo-card"
+    assert page.title.startswith(ERROR)
+    assert_invalid(page, target, "请填写豁免原因")
+    details = [e for e in page.having("open") if e.tag == "details"]
+    assert len(details) == 1  # the refused item is opened, the others stay closed
+    long = page_of(
+        client.post(url, data={"kind": "roleplay", "slug": "demo-card", "reason": "长" * 501}, follow_redirects=True)
+    )
+    assert_invalid(long, target, "不能超过 500 个字")
+    assert page_of(client.get(f"/reports/trainees/{person.id}")).having("aria-invalid") == []
+
+
+def test_an_incomplete_self_score_marks_the_criterion_left_out_and_keeps_the_other(client, trainee):
+    response = client.post("/roleplays/demo-card/self-score", data={"level-calm-first": "2"}, follow_redirects=True)
+    page = page_of(response)
+    assert page.title.startswith(ERROR)
+    assert_invalid(page, "self-solution-0", "请为每一项评分标准选择一个等级")
+    assert page.by_id("self-solution-1").attrs.get("aria-invalid") == "true"
+    assert page.by_id("self-calm-first-0").attrs.get("aria-invalid") is None
+    assert "checked" in page.by_id("self-calm-first-2").attrs  # the level already chosen is kept
+
+
+def test_a_bulk_due_date_change_without_a_date_marks_the_date(client, login_as):
+    login_as("hr")
+    row = factories.assign(cohort="b1")
+    response = client.post("/hr/assignments/bulk", data={"bulk-action": "due", "ids": [row.id]}, follow_redirects=True)
+    page = page_of(response)
+    assert page.title.startswith(ERROR)
+    assert_invalid(page, "bulk-due_date", "请填写新的截止日期")
+    assert page.by_id("due_date").attrs.get("aria-invalid") is None  # the assign form's own date is untouched
+    nothing = page_of(client.post("/hr/assignments/bulk", data={"bulk-action": "remove"}, follow_redirects=True))
+    assert "请先勾选要处理的分配" in nothing.summary().text

@@ -9,30 +9,33 @@ from app.accounts.services import add_member, get_or_create_cohort
 from app.extensions import db
 from tests import factories
 
-ROLES = ("anon", "trainee", "instructor", "hr", "admin")
+ROLES = ("anon", "trainee", "instructor", "hr", "manager", "admin")
 
-# url template, method, expected status per role (anon, trainee, instructor, hr, admin)
+# url template, method, expected status per role (anon, trainee, instructor, hr, manager, admin)
 TABLE = [
-    ("/", "GET", (302, 302, 302, 302, 302)),
-    ("/login", "GET", (200, 302, 302, 302, 302)),
-    ("/healthz", "GET", (200, 200, 200, 200, 200)),
-    ("/dashboard", "GET", (302, 200, 200, 200, 200)),
-    ("/courses", "GET", (302, 302, 200, 200, 200)),
-    ("/courses/demo-course", "GET", (302, 200, 200, 200, 200)),
-    ("/courses/demo-course/first-steps", "GET", (302, 200, 200, 200, 200)),
-    ("/courses/demo-course/first-steps/complete", "POST", (302, 302, 302, 302, 302)),
-    ("/account/password", "GET", (302, 200, 200, 200, 200)),
-    ("/teaching/{cohort}", "GET", (302, 403, 200, 200, 200)),
-    ("/teaching/{other_cohort}", "GET", (302, 403, 403, 200, 200)),
-    ("/admin/users", "GET", (302, 403, 403, 403, 200)),
-    ("/admin/users/new", "GET", (302, 403, 403, 403, 200)),
-    ("/admin/users/{trainee}", "GET", (302, 403, 403, 403, 200)),
-    ("/admin/users/{trainee}/deactivate", "POST", (302, 403, 403, 403, 302)),
-    ("/admin/departments", "GET", (302, 403, 403, 403, 200)),
-    ("/admin/cohorts", "GET", (302, 403, 403, 403, 200)),
-    ("/admin/cohorts/{cohort}", "GET", (302, 403, 403, 403, 200)),
-    ("/admin/cohorts/{cohort}/assign", "POST", (302, 403, 403, 403, 302)),
-    ("/admin/users/999999", "GET", (302, 403, 403, 403, 404)),
+    ("/", "GET", (302, 302, 302, 302, 302, 302)),
+    ("/login", "GET", (200, 302, 302, 302, 302, 302)),
+    ("/healthz", "GET", (200, 200, 200, 200, 200, 200)),
+    ("/dashboard", "GET", (302, 200, 200, 200, 200, 200)),
+    ("/courses", "GET", (302, 302, 200, 200, 302, 200)),
+    ("/courses/demo-course", "GET", (302, 200, 200, 200, 403, 200)),
+    ("/courses/demo-course/first-steps", "GET", (302, 200, 200, 200, 403, 200)),
+    ("/courses/demo-course/first-steps/complete", "POST", (302, 302, 302, 302, 403, 302)),
+    ("/account/password", "GET", (302, 200, 200, 200, 200, 200)),
+    ("/teaching/{cohort}", "GET", (302, 403, 200, 200, 403, 200)),
+    ("/teaching/{other_cohort}", "GET", (302, 403, 403, 200, 403, 200)),
+    ("/admin/users", "GET", (302, 403, 403, 403, 403, 200)),
+    ("/admin/users/new", "GET", (302, 403, 403, 403, 403, 200)),
+    ("/admin/users/{trainee}", "GET", (302, 403, 403, 403, 403, 200)),
+    ("/admin/users/{trainee}/deactivate", "POST", (302, 403, 403, 403, 403, 302)),
+    ("/admin/departments", "GET", (302, 403, 403, 403, 403, 200)),
+    ("/admin/cohorts", "GET", (302, 403, 403, 403, 403, 200)),
+    ("/admin/cohorts/{cohort}", "GET", (302, 403, 403, 403, 403, 200)),
+    ("/admin/cohorts/{cohort}/assign", "POST", (302, 403, 403, 403, 403, 302)),
+    ("/admin/users/999999", "GET", (302, 403, 403, 403, 403, 404)),
+    ("/admin/users/{manager}/departments", "GET", (302, 403, 403, 403, 403, 200)),
+    ("/admin/users/{manager}/departments", "POST", (302, 403, 403, 403, 403, 302)),
+    ("/admin/users/999999/departments", "GET", (302, 403, 403, 403, 403, 404)),
 ]
 
 
@@ -46,7 +49,8 @@ def world(app, make_user):
     add_member(cohort, users["instructor"], "instructor", commit=False)
     db.session.commit()
     factories.assign(cohort="c1")
-    return {"users": users, "ids": {"cohort": cohort.id, "other_cohort": other.id, "trainee": users["trainee"].id}}
+    ids = {"cohort": cohort.id, "other_cohort": other.id, "trainee": users["trainee"].id}
+    return {"users": users, "ids": {**ids, "manager": users["manager"].id}}
 
 
 @pytest.mark.parametrize(("template", "method", "expected"), TABLE, ids=[f"{m} {t}" for t, m, _ in TABLE])

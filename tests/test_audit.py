@@ -122,8 +122,8 @@ def test_an_applied_import_records_its_counts(client, login_as):
     importer.apply("工号,姓名,部门\nS1,甲,客服部\nS2,乙,培训部\n".encode(), actor=hr)
     imports = events("staff.imported")
     assert [e.details for e in imports] == [
-        {"created": 2, "updated": 0, "unchanged": 0},
-        {"created": 0, "updated": 1, "unchanged": 1},
+        {"created": 2, "updated": 0, "unchanged": 0, "deactivated": 0, "reactivated": 0, "invited": 0},
+        {"created": 0, "updated": 1, "unchanged": 1, "deactivated": 0, "reactivated": 0, "invited": 0},
     ]
     assert [e.details["username"] for e in events("user.created")][1:] == ["s1", "s2"]  # after the HR login
 
@@ -147,7 +147,7 @@ def test_assignments_and_bulk_changes_are_recorded(client, login_as, make_user):
     assert assigned.details == {"course": "demo-course", "to": "pat", "due_date": due.isoformat()}
     assert assigned.actor_id == hr.id and assigned.target_type == "assignments"
     row = db.session.scalar(select(Assignment))
-    client.post("/hr/assignments/bulk", data={"action": "remove", "ids": [row.id]})
+    client.post("/hr/assignments/bulk", data={"bulk-action": "remove", "ids": [row.id]})
     (changed,) = events("assignments.changed")
     assert changed.details == {"action": "remove", "ids": [row.id], "due_date": ""}
 

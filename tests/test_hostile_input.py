@@ -17,6 +17,7 @@ from app.assessments.models import Attempt
 from app.core.forms import BaseForm, NoControlCharacters
 from app.core.pagination import MAX_INT, paginate, paginate_rows
 from app.extensions import db
+from app.learning import services as learning_services
 from app.reports import queries as report_queries
 from app.roleplay.models import Submission
 from tests import factories
@@ -27,6 +28,7 @@ API = "/api/v1"
 # Every paginated page and API list, with a URL that reaches it (see the completeness test below).
 WEB_LISTS = {
     "admin.users": "/admin/users",
+    "staff.people": "/hr/people",
     "admin.departments": "/admin/departments",
     "admin.cohorts": "/admin/cohorts",
     "admin.audit_log": "/admin/audit",
@@ -41,6 +43,8 @@ WEB_LISTS = {
     "reports.dashboard": "/reports",
     "reports.roleplays": "/reports/roleplays",
     "assignments.index": "/hr/assignments",
+    "rules.index": "/hr/rules",
+    "rules.edit": "/hr/rules/1",  # the rule made by ``everyone``
 }
 API_LISTS = {
     "api.list_quizzes": f"{API}/quizzes",
@@ -88,6 +92,10 @@ def everyone(app):
         "all-roles", roles=["trainee", "instructor", "hr", "admin"], cohort="c1", department="门店销售部", name="全能"
     )
     factories.assign(cohort="c1")
+    rule, _ = learning_services.create_rule(  # rule 1, matching nobody (its page lists its people)
+        department_id=None, position="无人岗位", course_id=factories.course().id, due_days=30, by=user
+    )
+    assert rule.id == 1
     return user
 
 
@@ -227,7 +235,9 @@ def test_ids_in_paths_beyond_a_database_integer_are_404(web, app):
 
 
 def test_hostile_checkbox_ids_are_ignored(web):
-    response = web.post("/hr/assignments/bulk", data={"action": "remove", "ids": ["99999999999999999999", "²", "-1"]})
+    response = web.post(
+        "/hr/assignments/bulk", data={"bulk-action": "remove", "ids": ["99999999999999999999", "²", "-1"]}
+    )
     assert response.status_code in (302, 400)
 
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import base64
 import io
 import re
 from pathlib import Path
 
 import pytest
-from openpyxl import Workbook
+from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 
 from app.accounts import importer
@@ -197,23 +196,20 @@ def test_upload_previews_then_confirm_applies_and_shows_passwords_once(client, l
     page = upload(client, GOOD.encode("gbk")).get_data(as_text=True)
     assert "导入预览" in page and "新建 4" in page and "确认导入" in page
     assert counts()[0] == 1  # only the HR user: nothing written yet
-    response = client.post("/hr/import/confirm")
+    response = client.post("/hr/import/confirm", follow_redirects=True)  # the job runs inline in tests
     result = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "新建 4 人" in result
     assert response.headers["Cache-Control"] == "no-store"
     accounts = db.session.scalars(select(User).where(User.employee_no.is_not(None))).all()
     assert len(accounts) == 4
-    passwords = re.findall(r"<code>([^<]+)</code>", result)
-    assert len(passwords) == 4
-    assert all(
-        user.check_password(pw)
-        for user, pw in zip(sorted(accounts, key=lambda u: u.employee_no), passwords, strict=True)
-    )
-    csv_url = re.search(r'href="data:text/csv;charset=utf-8;base64,([^"]+)"', result).group(1)
-    csv_text = base64.b64decode(csv_url).decode("utf-8")
-    assert csv_text.startswith("\ufeff工号,姓名,用户名,初始密码")
-    assert passwords[0] in csv_text
+    assert "<code>" not in result and "data:text/csv" not in result  # no password on the page
+    action = re.search(r'action="(/hr/import/credentials/[0-9a-f]+)"', result).group(1)
+    sheet = load_workbook(io.BytesIO(client.post(action).data)).active
+    passwords = {row[2]: row[3] for row in sheet.iter_rows(min_row=2, values_only=True)}
+    assert len(passwords) == 4 and all(user.check_password(passwords[user.employee_no]) for user in accounts)
+    assert not any(pw in result for pw in passwords.values())
+    assert client.post(action).status_code == 410  # once
     again = client.post("/hr/import/confirm", follow_redirects=True).get_data(as_text=True)
     assert "找不到待导入的文件" in again  # the upload is consumed: passwords cannot be shown again
 
@@ -224,7 +220,7 @@ def test_bad_file_preview_lists_problems_and_offers_no_confirmation(client, logi
     assert "缺少姓名" in page and "未知角色：老板" in page
     assert "确认导入" not in page
     before = counts()
-    response = client.post("/hr/import/confirm")
+    response = client.post("/hr/import/confirm", follow_redirects=True)  # the job fails, nothing written
     assert "未导入任何数据" in response.get_data(as_text=True)
     assert counts() == before
 
@@ -245,7 +241,7 @@ def test_sample_file_has_the_columns(client, login_as):
     login_as("hr")
     response = client.get("/hr/import/sample.csv")
     header = response.get_data().decode("utf-8-sig").splitlines()[0]
-    assert header == "工号,姓名,部门,岗位,邮箱,角色,班组"
+    assert header == "工号,姓名,部门,岗位,邮箱,角色,班组,状态"
 
 
 def test_import_without_csrf_token_fails(app, client, login_as):

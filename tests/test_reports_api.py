@@ -69,7 +69,7 @@ def test_other_roles_get_403(client, make_user, role):
     user = make_user(f"api-{role}", roles=[role])
     response = client.get(URL, headers=headers_for(user))
     assert response.status_code == 403
-    assert response.get_json() == {"errors": ["只有人事可以查看完成情况报表。"]}
+    assert response.get_json() == {"errors": ["只有人事和经理可以查看完成情况报表。"]}
 
 
 def test_no_token_is_401(client):

@@ -1,8 +1,8 @@
 """The export layout is one declarative table (app.reports.exports.COLUMNS), and it is the documented one.
 
 CHANGELOG.md records the layout contract: the first release's table and, for every column added since,
-its row (number, header, content) under *CSV/XLSX export layout*. The header row of both formats must
-be exactly that list, in that order.
+its row (number, header, content) under *CSV/XLSX export layout*. The CSV header row must be exactly
+that list, in that order (the typed XLSX layout has its own table: tests/test_xlsx_typed.py).
 """
 
 from __future__ import annotations

@@ -117,7 +117,9 @@ def _submission(status: str, live: bool = False, trainee_id: int = 1):
 
     from app.roleplay.models import WAITING
 
-    return SimpleNamespace(status=status, live=live, trainee_id=trainee_id, waiting=status in WAITING)
+    return SimpleNamespace(
+        status=status, live=live, trainee_id=trainee_id, waiting=status in WAITING, double_mark=False
+    )
 
 
 @pytest.mark.parametrize(("status", "live"), list(itertools.product(STATUSES, (False, True))))

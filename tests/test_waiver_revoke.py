@@ -70,12 +70,18 @@ def test_revoking_deletes_the_waiver_and_the_course_is_no_longer_complete(traine
     assert event.details["reason"] == "误操作"
 
 
-def test_an_issued_certificate_stays_after_revocation(trainee, hr, waiver):
+def test_revoking_the_waiver_revokes_the_certificate_with_the_reason(client, trainee, hr, waiver):
     code = db.session.scalar(select(Certificate.code).where(Certificate.user_id == trainee.id))
     assert code
-    services.revoke_waiver(waiver, hr)
+    services.revoke_waiver(waiver, hr, "误操作")
     assert record(trainee).status == "in_progress"
-    assert db.session.scalar(select(Certificate.code).where(Certificate.user_id == trainee.id)) == code
+    db.session.expire_all()
+    cert = db.session.scalar(select(Certificate).where(Certificate.code == code))
+    assert cert.status == "revoked" and cert.revoked_at is not None
+    assert "豁免被撤销" in cert.revoked_reason and "误操作" in cert.revoked_reason
+    page = client.get(f"/verify/{code}").get_data(as_text=True)
+    assert "已于" in page and "被撤销" in page and "这是一张有效的结业证书" not in page
+    assert "误操作" not in page and "豁免" not in page  # the reason stays private
 
 
 def test_revoking_a_waiver_of_an_item_done_since_keeps_the_course_complete(app, trainee, hr, waiver, make_user):

@@ -8,9 +8,9 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
-from flask import Flask, current_app, g, request, session
+from flask import Flask, current_app, flash, g, redirect, request, session, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, current_user, login_user, logout_user
 from sqlalchemy import Row, Select, delete, func, or_, select, update
@@ -26,6 +26,13 @@ from app.extensions import db
 
 SESSION_KEY = "sid"
 TOUCH_EVERY = timedelta(minutes=5)
+MUST_CHANGE_MESSAGE = _l("这是别人为你设置的初始密码：请先在网页上登录并设置自己的新密码，然后再获取访问令牌。")
+# What a person who must change their password may still reach: signing out, the change itself, the files
+# every page needs and the installable app's files. Everything else (every page, every POST) sends them there.
+PASSWORD_CHANGE_OPEN = frozenset(
+    {"accounts.logout", "accounts.change_password", "static", "offline.service_worker", "offline.manifest"}
+    | {"offline.offline_page", "core.set_locale"}
+)
 
 
 def normalise_username(username: str) -> str:
@@ -64,6 +71,20 @@ def init_login(app: Flask, manager: LoginManager) -> None:
             return None
         g.session_seen = (session_key(secret), row.last_seen)
         return row.User
+
+    @app.before_request
+    def require_password_change() -> Any:
+        # A password someone else chose is one-time: nothing but the change (and signing out) until it is replaced.
+        if (
+            request.endpoint not in PASSWORD_CHANGE_OPEN
+            and request.blueprint != "api"  # bearer tokens, which such a person cannot get (authenticate)
+            and current_user.is_authenticated
+            and current_user.must_change_password
+        ):
+            if request.method == "GET":
+                flash(str(_l("请先设置你自己的新密码，然后才能继续使用。")), "warning")
+            return redirect(url_for("accounts.change_password"))
+        return None
 
     @app.before_request
     def touch_session() -> None:
@@ -392,8 +413,12 @@ def _dummy_hash(method: str) -> str:
     return generate_password_hash(secrets.token_urlsafe(16), method=method)
 
 
-def authenticate(username: str, password: str, address: str) -> SignIn:
-    """Check credentials with throttling; return the user, or an error (and the seconds to wait if refused)."""
+def authenticate(username: str, password: str, address: str, *, interactive: bool = False) -> SignIn:
+    """Check credentials with throttling; return the user, or an error (and the seconds to wait if refused).
+
+    A person whose password was chosen by someone else (``must_change_password``) is only let in by an
+    ``interactive`` caller, the sign-in page, which sends them to change it; API tokens are refused.
+    """
     key = normalise_username(username)
     state = throttle_state(key, address)
     if state.retry_after:
@@ -410,6 +435,9 @@ def authenticate(username: str, password: str, address: str) -> SignIn:
     if not user.active:
         db.session.commit()
         return SignIn(None, str(_l("该账号已停用，请联系管理员。")))
+    if user.must_change_password and not interactive:
+        db.session.commit()
+        return SignIn(None, str(MUST_CHANGE_MESSAGE))
     if user.has_generated_password_hash:  # a generated password's quick hash: store the slow kind now
         user.set_password(password)
     user.last_login_at = utcnow()

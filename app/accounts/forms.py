@@ -23,6 +23,7 @@ ROLE_LABELS = {
     "trainee": _l("学员"),
     "instructor": _l("讲师"),
     "hr": _l("人事"),
+    "manager": _l("经理"),
     "admin": _l("管理员"),
 }
 
@@ -118,9 +119,27 @@ class ImportForm(BaseForm):
 
 
 class ConfirmImportForm(BaseForm):
-    """Apply the previewed import."""
+    """Apply the previewed import (new accounts: one-time passwords, or invitation links)."""
 
+    invite = BooleanField(_l("给新账号发送邀请链接（本人设置密码），而不是生成初始密码"))
     submit = SubmitField(_l("确认导入"))
+
+
+class AcceptInvitationForm(BaseForm):
+    """Choose one's own password through an invitation link."""
+
+    password = PasswordField(
+        _l("新密码"),
+        validators=[
+            DataRequired(_l("请输入新密码。")),
+            Length(min=8, max=128, message=_l("密码长度需为 8–128 个字符。")),
+        ],
+    )
+    confirm = PasswordField(
+        _l("确认新密码"),
+        validators=[DataRequired(_l("请再次输入新密码。")), EqualTo("password", _l("两次输入的新密码不一致。"))],
+    )
+    submit = SubmitField(_l("设置密码并登录"))
 
 
 class ThrottleClearForm(BaseForm):

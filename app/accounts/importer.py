@@ -4,14 +4,18 @@ The columns are :data:`COLUMNS`, one :class:`StaffColumn` each (Chinese header, 
 required, maximum length, label, help text, sample cell, the User attribute it keeps): it drives the
 parsing, the checks, the comparison and the write of plain attributes, the help table on the import
 page and the sample file. Today: 工号, 姓名, 部门 (required), 岗位, 邮箱, 角色 (学员、讲师、人事、管理员、
-经理, several separated by 、 , ; or spaces; empty means 学员 for new staff), 班组. The first row names
+经理, several separated by 、 , ; or spaces; empty means 学员 for new staff), 班组, 状态 (在职/离职, or
+active/left). The first row names
 the columns, in any order; extra columns are ignored. CSV files may be UTF-8, UTF-8 with BOM, or
 GBK/GB18030 (what Excel in China writes).
 
 People are matched on 工号; the username of a new account is its 工号 (lower case). Re-importing a
 file changes only what differs; an import never removes roles, memberships or accounts, and an
-empty optional cell never erases what is stored. New accounts get a one-time password that is shown
-once to HR.
+empty optional cell never erases what is stored, except 状态: 离职 deactivates the person (their
+sessions end, every record stays), 在职 reactivates someone deactivated; both only for people whose
+roles the importer could grant. New accounts get a one-time password (or, on request, an invitation
+link), never shown on a page: HR downloads them once as an XLSX (``credentials.py``), and the first
+sign-in must set the person's own password.
 
 Roles: the importing user (``actor``) may grant only what they could grant on the admin pages
 (services.grantable_roles): HR gives 学员 and 讲师, an admin any role. A row that would grant more is a
@@ -36,10 +40,10 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from app.accounts import services
+from app.accounts import credentials, invitations, services
 from app.accounts.auth import normalise_username
 from app.accounts.forms import ROLE_LABELS
-from app.accounts.models import Cohort, CohortMember, Department, User
+from app.accounts.models import Cohort, CohortMember, CredentialSheet, Department, User
 from app.core import spreadsheets
 from app.core.domain import InvalidInput
 from app.extensions import db
@@ -101,6 +105,18 @@ COLUMNS: tuple[StaffColumn, ...] = (
     StaffColumn(
         "cohort", "班组", ("cohort",), _l("班组"), _l("选填；不存在的班组会自动创建"), "新员工一期", max_length=80
     ),
+    StaffColumn(
+        "status",
+        "状态",
+        ("status",),
+        _l("状态"),
+        _l(
+            "选填：在职 或 离职（也可写 active / left）。离职会停用账号、结束其登录，保留全部学习记录；"
+            "在职会重新启用已停用的账号；不填则不改变"
+        ),
+        "在职",
+        max_length=16,
+    ),
 )
 BY_KEY = {column.key: column for column in COLUMNS}
 HEADERS = {name: column.key for column in COLUMNS for name in (column.header, *column.aliases)}
@@ -118,6 +134,7 @@ ROLE_NAMES = {
 }
 EMPLOYEE_NO = re.compile(r"^[A-Za-z0-9_.\-]{1,32}$")
 ROLE_SPLIT = re.compile(r"[、,，;；/\s]+")
+STATUS_WORDS = {"在职": False, "离职": True, "active": False, "left": True}  # the value: whether the person left
 OTP_ALPHABET = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
 
@@ -137,6 +154,8 @@ class StaffRow:
     email: str = ""
     role_text: str = ""
     cohort: str = ""
+    status: str = ""
+    leaving: bool | None = None  # 状态: True 离职, False 在职, None not given
     roles: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     action: str = ""
@@ -144,6 +163,12 @@ class StaffRow:
     roles_added: list[str] = field(default_factory=list)  # what the import grants (all roles of a new account)
     roles_removed: list[str] = field(default_factory=list)  # always empty: an import never removes roles
     user: User | None = None
+    user_active: bool = False  # whether the matched person was active at the preview
+
+    @property
+    def deactivates(self) -> bool:
+        """Whether applying the row deactivates an existing, active person (状态 离职)."""
+        return self.action == "update" and self.leaving is True and self.user_active
 
     @property
     def username(self) -> str:
@@ -173,6 +198,11 @@ class Preview:
         return sum(row.action == action for row in self.rows)
 
     @property
+    def leavers(self) -> list[StaffRow]:
+        """Rows that deactivate an existing person (状态 离职)."""
+        return [row for row in self.rows if row.deactivates]
+
+    @property
     def role_changes(self) -> list[StaffRow]:
         """Rows of existing people whose roles would change."""
         return [row for row in self.rows if row.action == "update" and (row.roles_added or row.roles_removed)]
@@ -185,7 +215,9 @@ class NewAccount:
     employee_no: str
     name: str
     username: str
-    password: str
+    password: str  # empty when an invitation link was made instead
+    invitation_url: str = ""
+    emailed: bool = False  # the link went out by e-mail (it is not repeated on the sheet)
 
 
 @dataclass
@@ -206,6 +238,9 @@ class ImportResult:
     updated: int
     unchanged: int
     role_changes: list[RoleChange] = field(default_factory=list)
+    deactivated: int = 0  # 离职
+    reactivated: int = 0  # 在职 for someone deactivated
+    invited: bool = False  # invitation links instead of passwords
 
 
 def read_table(data: bytes) -> list[list[str]]:
@@ -293,6 +328,24 @@ def _check_rows(rows: list[StaffRow]) -> None:
             except EmailNotValidError:
                 row.problems.append(str(_l("邮箱「%(email)s」格式不正确。", email=row.email)))
         _check_roles(row)
+        _check_status(row)
+
+
+def _check_status(row: StaffRow) -> None:
+    word = row.status.strip()
+    if not word:
+        return
+    leaving = STATUS_WORDS.get(word, STATUS_WORDS.get(word.lower()))
+    if leaving is None:
+        row.problems.append(str(_l("状态「%(value)s」不正确：只能填 在职 或 离职（active / left）。", value=word[:16])))
+    row.leaving = leaving
+
+
+def _status_problem(row: StaffRow, user: User, actor: User) -> str | None:
+    """Why the row's 状态 may not change this person (they hold a role the actor could not grant, or it is the actor)."""
+    if row.leaving is None or row.leaving is not user.active:
+        return None  # no change of status
+    return services.manage_problem(actor, user)
 
 
 def _check_roles(row: StaffRow) -> None:
@@ -300,7 +353,7 @@ def _check_roles(row: StaffRow) -> None:
     unknown = [w for w in words if w.lower() not in ROLE_NAMES and w not in ROLE_NAMES]
     if unknown:
         row.problems.append(
-            str(_l("未知角色：%(roles)s（可用：学员、讲师、人事、管理员）。", roles="、".join(unknown)))
+            str(_l("未知角色：%(roles)s（可用：学员、讲师、人事、经理、管理员）。", roles="、".join(unknown)))
         )
     row.roles = sorted({ROLE_NAMES.get(w) or ROLE_NAMES[w.lower()] for w in words if w not in unknown})
 
@@ -333,9 +386,14 @@ def _plan(rows: list[StaffRow], actor: User) -> None:
         row.roles = sorted(roles)
         row.roles_added = sorted(roles - held)
         if user is None:
-            row.action = "create"
+            row.action = "skip" if row.leaving else "create"  # a leaver without an account gets none
+            continue
+        problem = _status_problem(row, user, actor)
+        if problem:
+            row.problems.append(problem)
             continue
         row.user = user
+        row.user_active = user.active
         row.changes = _changes(row, user, departments, memberships)
         row.action = "update" if row.changes else "unchanged"
 
@@ -371,6 +429,10 @@ def _changes(row: StaffRow, user: User, departments: dict[int, str], memberships
         changes.append(str(_l("角色：%(changes)s", changes=role_changes_text(row.roles_added, row.roles_removed))))
     if row.cohort and (user.id, row.cohort, _member_role(row.roles)) not in memberships:
         changes.append(str(_l("班组")))
+    if row.leaving is True and user.active:
+        changes.append(str(_l("离职：停用账号")))
+    elif row.leaving is False and not user.active:
+        changes.append(str(_l("在职：重新启用账号")))
     return changes
 
 
@@ -389,64 +451,32 @@ def one_time_password() -> str:
     return "-".join(raw[i : i + 4] for i in range(0, 12, 4))
 
 
-def apply(data: bytes, *, actor: User) -> ImportResult:
-    """Check the file again (with what ``actor`` may grant) and write every row in one transaction, or nothing."""
+def apply(data: bytes, *, actor: User, invite: bool = False) -> ImportResult:
+    """Check the file again (with what ``actor`` may grant) and write every row in one transaction, or nothing.
+
+    New accounts get a one-time password, or with ``invite`` an invitation link (e-mailed after the commit
+    to those with an address when SMTP is configured); either way their first sign-in sets their own password.
+    """
     checked = preview(data, actor=actor)
     if not checked.ok:
         raise StaffFileError(str(_l("文件中有 %(n)d 行存在问题，未导入任何数据。", n=len(checked.bad_rows))))
-    created = []
-    role_changes = []
-    written: list[tuple[str, User]] = []  # (action, user), for the log
+    applied = Applied()
+    created, issued, written = applied.created, applied.issued, applied.written
+    status_changes, role_changes = applied.status_changes, applied.role_changes
     actor_id = actor.id
     try:
-        for row in checked.rows:
-            if row.action == "create":
-                password = one_time_password()
-                user = services.create_user(
-                    row.employee_no,
-                    row.name,
-                    password,
-                    row.roles,
-                    department=row.department,
-                    email=row.email or None,
-                    employee_no=row.employee_no,
-                    position=row.position or None,
-                    generated_password=True,
-                    commit=False,
-                    actor=actor,
-                )
-                _set_attributes(user, row)  # columns create_user does not take (a no-op for 岗位 and 邮箱)
-                written.append(("created", user))
-                services.record_as(
-                    actor,
-                    "user.roles_changed",
-                    user,
-                    {
-                        "username": user.username,
-                        "added": sorted(user.roles),
-                        "removed": [],
-                        "source": "import",
-                    },
-                )
-                created.append(NewAccount(row.employee_no, row.name, user.username, password))
-            elif row.action == "update":
-                user = row.user
-                _update(user, row, actor)
-                written.append(("updated", user))
-                if row.roles_added or row.roles_removed:
-                    role_changes.append(RoleChange(row.employee_no, row.name, row.roles_added, row.roles_removed))
-            else:
-                continue
-            if row.cohort:
-                db.session.flush()
-                services.add_member(
-                    services.get_or_create_cohort(row.cohort), user, _member_role(row.roles), commit=False
-                )
+        apply_rows(checked.rows, actor=actor, invite=invite, into=applied)
         services.record_as(
             actor,
             "staff.imported",
             None,
-            {"created": len(created), "updated": checked.count("update"), "unchanged": checked.count("unchanged")},
+            {
+                "created": len(created),
+                "updated": checked.count("update"),
+                "unchanged": checked.count("unchanged"),
+                **status_changes,
+                "invited": len(issued),
+            },
         )
         db.session.flush()  # ids for the log, read before the commit expires the objects
         ids = {action: [u.id for a, u in written if a == action] for action in ("created", "updated")}
@@ -469,7 +499,117 @@ def apply(data: bytes, *, actor: User) -> ImportResult:
             "unchanged": checked.count("unchanged"),
         },
     )
-    return ImportResult(created, checked.count("update"), checked.count("unchanged"), role_changes)
+    emailed = {i.username for i in issued if i.user_id in invitations.send(issued, actor=actor)}
+    for account in created:
+        account.emailed = account.username in emailed
+    return ImportResult(
+        created,
+        checked.count("update"),
+        checked.count("unchanged"),
+        role_changes,
+        invited=invite,
+        **status_changes,
+    )
+
+
+@dataclass
+class Applied:
+    """What applying rows wrote so far (one transaction, or the chunks of a background job)."""
+
+    created: list[NewAccount] = field(default_factory=list)
+    issued: list[invitations.Issued] = field(default_factory=list)
+    status_changes: dict[str, int] = field(default_factory=lambda: {"deactivated": 0, "reactivated": 0})
+    role_changes: list[RoleChange] = field(default_factory=list)
+    written: list[tuple[str, User]] = field(default_factory=list)  # (action, user), for the log
+
+
+def apply_rows(rows: Iterable[StaffRow], *, actor: User, invite: bool, into: Applied) -> None:
+    """Write checked rows (create or update; unchanged rows are skipped) into the session, without committing.
+
+    Raises services.AccountError or IntegrityError when the data changed since the check; the caller rolls back.
+    """
+    created, issued, written = into.created, into.issued, into.written
+    status_changes, role_changes = into.status_changes, into.role_changes
+    for row in rows:
+        if row.action == "create":
+            password = one_time_password()
+            user = services.create_user(
+                row.employee_no,
+                row.name,
+                password,
+                row.roles,
+                department=row.department,
+                email=row.email or None,
+                employee_no=row.employee_no,
+                position=row.position or None,
+                generated_password=True,
+                must_change_password=True,
+                commit=False,
+                actor=actor,
+            )
+            _set_attributes(user, row)  # columns create_user does not take (a no-op for 岗位 and 邮箱)
+            written.append(("created", user))
+            services.record_as(
+                actor,
+                "user.roles_changed",
+                user,
+                {
+                    "username": user.username,
+                    "added": sorted(user.roles),
+                    "removed": [],
+                    "source": "import",
+                },
+            )
+            if invite:  # the password above is never shown: the link lets the person choose theirs
+                issued.append(invitations.issue(user, actor=actor, commit=False))
+                created.append(NewAccount(row.employee_no, row.name, user.username, "", issued[-1].url))
+            else:
+                created.append(NewAccount(row.employee_no, row.name, user.username, password))
+        elif row.action == "update":
+            user = row.user
+            if row.leaving is not None and row.leaving is user.active:
+                status_changes["deactivated" if row.leaving else "reactivated"] += 1
+            _update(user, row, actor)
+            written.append(("updated", user))
+            if row.roles_added or row.roles_removed:
+                role_changes.append(RoleChange(row.employee_no, row.name, row.roles_added, row.roles_removed))
+        else:
+            continue
+        if row.cohort:
+            db.session.flush()
+            services.add_member(services.get_or_create_cohort(row.cohort), user, _member_role(row.roles), commit=False)
+
+
+def renew_account(user: User, *, actor: User, invite: bool, into: Applied) -> None:
+    """An account a resumed import created before its worker stopped: a new one-time password (or link) for the sheet."""
+    if invite:
+        into.issued.append(invitations.issue(user, actor=actor, commit=False))
+        into.created.append(NewAccount(user.employee_no or "", user.name, user.username, "", into.issued[-1].url))
+        return
+    password = one_time_password()
+    user.set_password(password, generated=True)
+    into.created.append(NewAccount(user.employee_no or "", user.name, user.username, password))
+
+
+def credential_entries(result: ImportResult) -> list[credentials.Credential]:
+    """The lines of the one-time sheet: each new account's password, or its link (a note when it was e-mailed)."""
+    emailed = str(_l("已通过邮件发送"))
+    return [
+        credentials.Credential(
+            account.name,
+            account.username,
+            account.employee_no,
+            account.password or (emailed if account.emailed else account.invitation_url),
+        )
+        for account in result.created
+    ]
+
+
+def store_credentials(result: ImportResult, *, owner: User) -> CredentialSheet | None:
+    """Keep the new accounts' passwords or links as a one-time XLSX download for ``owner`` (None: nobody new)."""
+    if not result.created:
+        return None
+    return credentials.store(credential_entries(result), owner=owner, invitations=result.invited)
 
 
 def _update(user: User, row: StaffRow, actor: User) -> None:
@@ -478,6 +618,10 @@ def _update(user: User, row: StaffRow, actor: User) -> None:
     _set_attributes(user, row)
     if row.roles_added:  # set_roles checks again that the actor may grant them, and records who did
         services.set_roles(user, user.roles | set(row.roles_added), actor=actor, commit=False, source="import")
+    if row.leaving is True and user.active:  # ends their sessions and tokens; every record stays
+        services.deactivate(user, actor=actor, source="import")
+    elif row.leaving is False and not user.active:
+        services.reactivate(user, actor=actor, source="import")
 
 
 def _set_attributes(user: User, row: StaffRow) -> None:

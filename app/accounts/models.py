@@ -6,14 +6,14 @@ from datetime import datetime
 
 from flask import current_app
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.core.time import utcnow
 from app.extensions import db
 
-ROLES = ("trainee", "instructor", "hr", "admin")
+ROLES = ("trainee", "instructor", "hr", "manager", "admin")
 MEMBER_ROLES = ("trainee", "instructor")
 STAFF_ROLES = (
     "instructor",
@@ -29,6 +29,16 @@ class Department(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(80), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ManagerDepartment(db.Model):
+    """A department a manager (经理) follows: they see its people's reports and get its overdue digest."""
+
+    __tablename__ = "manager_departments"
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    department_id: Mapped[int] = mapped_column(
+        ForeignKey("departments.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
 
 
 class UserRole(db.Model):
@@ -52,6 +62,8 @@ class User(UserMixin, db.Model):
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), index=True)
     password_hash: Mapped[str] = mapped_column(String(256))
     active: Mapped[bool] = mapped_column(default=True)
+    # Set when someone else chose or generated the password (admin, HR, import, CLI): the first sign-in must change it.
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default=false())
     session_version: Mapped[int] = mapped_column(default=1)
     locale: Mapped[str | None] = mapped_column(String(10))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -157,3 +169,32 @@ class UserSession(db.Model):
     last_seen: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None]
     address: Mapped[str | None] = mapped_column(String(64))
+
+
+class Invitation(db.Model):  # type: ignore[name-defined]  # db.Model is built at runtime (mypy-baseline.txt)
+    """A single-use link that lets a person choose their own password (its token stored hashed)."""
+
+    __tablename__ = "invitations"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)  # SHA-256 of the token in the link
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]  # a newer invitation replaced it
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id], lazy="joined")
+
+
+class CredentialSheet(db.Model):  # type: ignore[name-defined]  # db.Model is built at runtime (mypy-baseline.txt)
+    """The one-time passwords or invitation links of an import, kept encrypted until their one download."""
+
+    __tablename__ = "credential_sheets"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)  # random; part of the download URL
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    downloaded_at: Mapped[datetime | None]
+    people: Mapped[int] = mapped_column(default=0)
+    payload: Mapped[bytes | None] = mapped_column(LargeBinary)  # the encrypted XLSX; emptied by the download

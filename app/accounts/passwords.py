@@ -16,7 +16,14 @@ MIN_DISTINCT = 4
 COMMON_FILE = Path(__file__).parent / "data" / "common-passwords.txt"
 # Published in the README (demo accounts) and docs/benchmarks.md (generated data): anyone can read them, so
 # they are refused unless DEMO_PASSWORDS_ALLOWED (development and testing, where `flask demo` uses them).
-DEMO_PASSWORDS = ("admin-pass-2024", "hr-pass-2024", "teach-pass-2024", "learn-pass-2024", "bench-pass-2024")
+DEMO_PASSWORDS = (
+    "admin-pass-2024",
+    "hr-pass-2024",
+    "teach-pass-2024",
+    "manage-pass-2024",
+    "learn-pass-2024",
+    "bench-pass-2024",
+)
 # What people put around a weak password to get it past a rule: digits, punctuation, spaces.
 DECORATION = string.digits + string.punctuation + string.whitespace
 

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import or_, select
+from flask_sqlalchemy.pagination import Pagination
+from sqlalchemy import select
 
-from app.accounts import auth, services
+from app.accounts import auth, invitations, people, services
 from app.accounts.forms import (
     ROLE_LABELS,
+    AcceptInvitationForm,
     CohortForm,
     LoginForm,
     MemberForm,
@@ -22,9 +24,9 @@ from app.accounts.models import Cohort, CohortMember, Department, User
 from app.accounts.panels import cohort_panels
 from app.core.audit import ACTIONS, AuditEvent
 from app.core.decorators import role_required
-from app.core.forms import EmptyForm, flash_errors
+from app.core.forms import EmptyForm, flash_errors, keep_errors
 from app.core.offline import CLEAR_SITE_DATA
-from app.core.pagination import paginate
+from app.core.pagination import paginate, parse_ids
 from app.core.routes import safe_next
 from app.core.time import utcnow
 from app.extensions import db
@@ -46,9 +48,13 @@ def login():
     form = LoginForm()
     headers: dict[str, str] = {}
     if form.validate_on_submit():
-        user, error, wait = auth.authenticate(form.username.data, form.password.data, client_address())
+        user, error, wait = auth.authenticate(
+            form.username.data, form.password.data, client_address(), interactive=True
+        )
         if user:
             auth.start_session(user, client_address())
+            if user.must_change_password:  # a password someone else chose: nothing else until it is replaced
+                return redirect(url_for("accounts.change_password"))
             return redirect(safe_next(request.args.get("next"), url_for("core.index")))
         flash(error, "danger")
         if wait:
@@ -81,7 +87,33 @@ def change_password():
             auth.start_session(current_user._get_current_object(), client_address())
             flash(_("密码已修改。"), "success")
             return redirect(url_for("core.index"))
-    return render_template("accounts/password.html", form=form)
+    return render_template("accounts/password.html", form=form, must_change=current_user.must_change_password)
+
+
+@bp.route("/invite/<token>", methods=["GET", "POST"])
+def invitation(token: str):
+    """An invitation link: choose one's own password (the policy applies), then be signed in."""
+    found, state = invitations.lookup(token)
+    if found is None or state is not invitations.LinkState.OPEN:
+        status = 404 if state is invitations.LinkState.UNKNOWN else 410
+        message = invitations.GONE_MESSAGES[state]
+        return render_template("accounts/invitation_gone.html", message=message, state=state), status
+    form = AcceptInvitationForm()
+    if form.validate_on_submit():
+        try:
+            user = invitations.accept(token, form.password.data or "")
+        except invitations.InvitationGone as error:
+            return render_template("accounts/invitation_gone.html", message=str(error), state=error.state), 410
+        except services.AccountError as error:
+            form.password.errors = [*form.password.errors, str(error)]
+        else:
+            if current_user.is_authenticated:
+                auth.end_session()  # someone else signed in on this browser: sign them out first
+            auth.start_session(user, client_address())
+            flash(_("密码已设置，欢迎使用客服学院。"), "success")
+            return redirect(url_for("core.index"))
+    page = render_template("accounts/invitation.html", form=form, person=found.user, expires_at=found.expires_at)
+    return page, 422 if any(f.errors for f in form) else 200
 
 
 # --- administration ------------------------------------------------------------------------
@@ -107,17 +139,130 @@ def _department_choices() -> list[tuple[int, str]]:
     return [(0, _("（无）"))] + [(d.id, d.name) for d in rows]
 
 
+# The people list is one page for two audiences: admins here (/admin/users, with the edit pages) and HR
+# on their staff page (/hr/people in staff.py). Both show the same filters and exports; bulk deactivation
+# and invitations reach only the people whose roles the signed-in person could grant (manage_problem).
+ADMIN_PEOPLE = {"list": "admin.users", "export": "admin.users_export", "deactivate": "admin.users_deactivate"}
+ADMIN_PEOPLE |= {"invite": "admin.user_invite"}
+
+
+def people_page(page: Pagination, wanted: people.PeopleFilter, endpoints: dict[str, str], *, can_edit: bool):
+    """Render one page of the filtered people list with its bulk and export actions."""
+    actor = current_user._get_current_object()
+    return render_template(
+        "admin/users.html",
+        page=page,
+        wanted=wanted,
+        q=wanted.q,
+        departments=db.session.scalars(select(Department).order_by(Department.name)).all(),
+        roles=ROLE_LABELS,
+        statuses=people.STATUSES,
+        manageable=people.manageable_ids(actor, page.items),
+        endpoints=endpoints,
+        can_edit=can_edit,
+        form=EmptyForm(),
+        role_labels=ROLE_LABELS,
+    )
+
+
+def people_export(fmt: str):
+    """Every person the filters match, as CSV (UTF-8 with BOM) or XLSX."""
+    if fmt not in ("csv", "xlsx"):
+        abort(404)
+    users = db.session.scalars(people.people_query(people.PeopleFilter.from_args(request.args))).all()
+    if fmt == "csv":
+        data, mimetype = people.export_csv(users), "text/csv; charset=utf-8"
+    else:
+        data, mimetype = people.export_xlsx(users), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    stamp = utcnow().strftime("%Y%m%d")
+    disposition = f'attachment; filename="people-{stamp}.{fmt}"'
+    return current_app.response_class(data, mimetype=mimetype, headers={"Content-Disposition": disposition})
+
+
+def people_deactivate(endpoints: dict[str, str]):
+    """Bulk deactivation: the first POST shows who would be deactivated, the confirmed one does it."""
+    back = redirect(people.list_url(endpoints["list"], people.PeopleFilter.from_args(request.form)))
+    form = EmptyForm()
+    if not form.validate_on_submit():
+        flash(_("请求已过期，请重试。"), "danger")
+        return back
+    ids = parse_ids(request.form.getlist("user_ids"))[: people.MAX_BULK + 1]
+    if not ids:
+        flash(_("请先勾选要停用的人员。"), "warning")
+        return back
+    if len(ids) > people.MAX_BULK:
+        flash(_("一次最多停用 %(n)d 人。", n=people.MAX_BULK), "danger")
+        return back
+    chosen = db.session.scalars(select(User).where(User.id.in_(ids)).order_by(User.username)).all()
+    if len(chosen) != len(set(ids)):
+        flash(_("有些人员不存在，未停用任何人。"), "danger")
+        return back
+    actor = current_user._get_current_object()
+    if request.form.get("confirmed") != "1":
+        problems = {user.id: services.manage_problem(actor, user) for user in chosen}
+        page = render_template(
+            "admin/users_deactivate.html",
+            chosen=chosen,
+            problems=problems,
+            endpoints=endpoints,
+            wanted=people.PeopleFilter.from_args(request.form),
+            form=form,
+        )
+        return page, 403 if any(problems.values()) else 200
+    try:
+        count = services.deactivate_users(list(chosen), actor=actor)
+    except services.AccountError as error:
+        db.session.rollback()
+        flash(str(error), "danger")
+    else:
+        flash(_("已停用 %(n)d 人，他们的登录已结束。", n=count), "success")
+    return back
+
+
+def person_invite(user_id: int, endpoints: dict[str, str]):
+    """Make an invitation link for one person: e-mail it when possible, else show it once to the sender."""
+    user = db.get_or_404(User, user_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    actor = current_user._get_current_object()
+    try:
+        issued = invitations.issue(user, actor=actor)
+    except services.AccountError as error:
+        db.session.rollback()
+        flash(str(error), "danger")
+        return redirect(url_for(endpoints["list"]), 303)
+    emailed = user.id in invitations.send([issued], actor=actor)
+    page = render_template("admin/users_invited.html", issued=issued, emailed=emailed, endpoints=endpoints)
+    return page, 200, {"Cache-Control": "no-store"}
+
+
 @admin_bp.get("/users")
 @role_required("admin")
 def users():
-    """List users with search and pagination."""
-    q = request.args.get("q", "").strip()[:64]
-    query = select(User).order_by(User.username)
-    if q:
-        like = f"%{q}%"
-        query = query.where(or_(User.username.ilike(like), User.name.ilike(like), User.employee_no.ilike(like)))
-    page = paginate(query)
-    return render_template("admin/users.html", page=page, q=q, form=EmptyForm(), role_labels=ROLE_LABELS)
+    """List users with filters (text, department, role, status), pages, bulk deactivation and exports."""
+    wanted = people.PeopleFilter.from_args(request.args)
+    return people_page(paginate(people.people_query(wanted)), wanted, ADMIN_PEOPLE, can_edit=True)
+
+
+@admin_bp.get("/users/export.<fmt>")
+@role_required("admin")
+def users_export(fmt: str):
+    """Export the filtered user list (CSV with BOM, or XLSX)."""
+    return people_export(fmt)
+
+
+@admin_bp.post("/users/deactivate")
+@role_required("admin")
+def users_deactivate():
+    """Deactivate the ticked people (after a confirmation page)."""
+    return people_deactivate(ADMIN_PEOPLE)
+
+
+@admin_bp.post("/users/<int:user_id>/invite")
+@role_required("admin")
+def user_invite(user_id: int):
+    """Send a person an invitation link to choose their own password."""
+    return person_invite(user_id, ADMIN_PEOPLE)
 
 
 @admin_bp.route("/users/new", methods=["GET", "POST"])
@@ -144,6 +289,7 @@ def user_new():
                     email=form.email.data,
                     employee_no=form.employee_no.data,
                     position=form.position.data,
+                    must_change_password=True,  # chosen by the admin: the person sets their own at first sign-in
                     actor=current_user._get_current_object(),
                 )
             except services.AccountError as error:
@@ -182,8 +328,8 @@ def user_edit(user_id: int):
                 active=form.active.data,
                 actor=current_user._get_current_object(),
             )
-            if form.password.data:
-                services.set_password(user, form.password.data)
+            if form.password.data:  # for someone else it is one-time: they set their own at their next sign-in
+                services.set_password(user, form.password.data, one_time=user.id != current_user.id)
                 if user.id == current_user.id:  # one's own sessions end; keep this one signed in
                     auth.start_session(user, client_address())
         except services.AccountError as error:
@@ -233,15 +379,16 @@ def department_rename(dept_id: int):
     """Rename a department."""
     dept = db.get_or_404(Department, dept_id)
     form = NameForm()
+    target = f"dept-{dept.id}"  # the name box of this department's row
     if form.validate_on_submit():
         try:
             services.rename_department(dept, form.name.data)
             flash(_("已保存。"), "success")
         except services.AccountError as error:
-            flash(str(error), "danger")
+            keep_errors([(target, _("名称"), str(error))], {target: form.name.data})
     else:
-        flash_errors(form)
-    return redirect(url_for("admin.departments"))
+        flash_errors(form, {"name": target})
+    return redirect(url_for("admin.departments", page=request.args.get("page")))
 
 
 @admin_bp.post("/departments/<int:dept_id>/delete")
@@ -300,16 +447,18 @@ def cohort_add_member(cohort_id: int):
     form = MemberForm()
     if form.validate_on_submit():
         user = db.session.scalar(select(User).where(User.username == auth.normalise_username(form.username.data)))
+        typed = {form.username.id: form.username.data}
         if user is None:
-            flash(_("找不到用户 %(name)s。", name=form.username.data), "danger")
+            message = _("找不到用户 %(name)s。", name=form.username.data)
+            keep_errors([(form.username.id, str(form.username.label.text), message)], typed)
         else:
             try:
                 services.add_member(cohort, user, form.role.data)
                 flash(_("已添加 %(name)s。", name=user.name), "success")
             except services.AccountError as error:
-                flash(str(error), "danger")
+                keep_errors([(form.username.id, str(form.username.label.text), str(error))], typed)
     else:
-        flash(_("请输入用户名并选择身份。"), "danger")
+        flash_errors(form)
     return redirect(url_for("admin.cohort_detail", cohort_id=cohort.id))
 
 

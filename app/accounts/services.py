@@ -101,6 +101,7 @@ _NOT_GRANTABLE = {
     "trainee": _l("你无权授予学员角色"),
     "instructor": _l("你无权授予讲师角色"),
     "hr": _l("你无权授予人事角色"),
+    "manager": _l("你无权授予经理角色"),
     "admin": _l("你无权授予管理员角色"),
 }
 
@@ -120,9 +121,7 @@ def grant_problem(actor: User | None, role: str) -> str | None:
     """Why ``actor`` may not grant ``role`` (a message for the user), or None when they may."""
     if role in grantable_roles(actor):
         return None
-    if role not in ROLES:  # manager (经理) is in the design but not on the admin pages yet: nobody can grant it
-        if role == "manager":
-            return str(_l("经理角色尚未启用：管理页面不能授予，导入也不能。"))
+    if role not in ROLES:
         return str(_l("未知角色：%(roles)s", roles=role))
     if actor is not None and actor.has_role("hr") and role in _NOT_GRANTABLE_BY_HR:
         return str(_NOT_GRANTABLE_BY_HR[role])
@@ -157,10 +156,14 @@ def create_user(
     employee_no: str | None = None,
     position: str | None = None,
     generated_password: bool = False,
+    must_change_password: bool = False,
     commit: bool = True,
     actor: User | None = None,
 ) -> User:
     """Create a user with hashed password and roles (``generated_password``: made by the platform).
+
+    ``must_change_password``: someone else chose the password (admin, HR, import, CLI), so the first
+    sign-in must replace it (the demo accounts are created without it).
 
     ``actor`` is who creates the account: they must be allowed to grant every role (see grantable_roles);
     None is the platform itself (command line, demo data).
@@ -185,6 +188,7 @@ def create_user(
         department=get_or_create_department(department),
     )
     user.set_password(password, generated=generated_password)
+    user.must_change_password = must_change_password
     user.role_rows = [UserRole(role=r) for r in sorted(_check_roles(roles))]
     with _taken(_l("用户名或工号已被占用，请换一个。")):
         db.session.add(user)
@@ -280,10 +284,11 @@ def end_all_sessions(user: User) -> None:
     sessions_ended.send(user)
 
 
-def _deactivate(user: User) -> None:
+def _deactivate(user: User, *, actor: User | None = None, source: str | None = None) -> None:
     user.active = False
     end_all_sessions(user)
-    audit.record("user.deactivated", user, {"username": user.username})
+    details = {"username": user.username} | ({"source": source} if source else {})
+    record_as(actor, "user.deactivated", user, details)
 
 
 def deactivate_user(user: User, *, actor: User | None = None) -> None:
@@ -306,6 +311,7 @@ def change_password(user: User, current: str, new: str) -> None:
     if current == new:
         raise AccountError(str(_l("新密码不能与当前密码相同。")), field="new")
     user.set_password(new)
+    user.must_change_password = False
     end_all_sessions(user)
     audit.record("user.password_changed", user, {"username": user.username})
     db.session.commit()
@@ -318,13 +324,70 @@ def check_new_password(user: User, new: str) -> None:
         raise AccountError(problem, field="password")
 
 
-def set_password(user: User, new: str) -> None:
-    """Set a password without the current one (administrators, CLI)."""
+def set_password(user: User, new: str, *, one_time: bool = False) -> None:
+    """Set a password without the current one (administrators, CLI); ``one_time``: chosen for someone else."""
     check_new_password(user, new)
     user.set_password(new)
+    user.must_change_password = one_time
     end_all_sessions(user)
-    audit.record("user.password_set", user, {"username": user.username})
+    audit.record("user.password_set", user, {"username": user.username, "one_time": one_time})
     db.session.commit()
+
+
+# --- leavers, bulk actions, people another person may manage -----------------------------------
+
+
+class NotManageable(NotAllowed, AccountError):
+    """The actor may not act on this person (they hold a role the actor could not grant, or it is the actor)."""
+
+
+def manage_problem(actor: User | None, user: User) -> str | None:
+    """Why ``actor`` may not deactivate, reactivate or invite ``user`` (a message), or None when they may.
+
+    The rule of roles: one may act on a person only when one could grant every role the person holds.
+    """
+    if actor is None:
+        return None
+    if actor.id == user.id:
+        return str(_l("不能对自己的账号执行此操作。"))
+    roles = user.roles or {"trainee"}
+    if not actor.has_role("admin", "hr") or not roles <= grantable_roles(actor):
+        return str(_l("你无权管理 %(name)s 的账号（此人拥有你不能授予的角色）。", name=user.name))
+    return None
+
+
+def deactivate_users(users: list[User], *, actor: User) -> int:
+    """Deactivate several people at once (all or nothing), ending their sessions; one audit event each."""
+    problems = [p for p in (manage_problem(actor, user) for user in users) if p]
+    if problems:
+        raise NotManageable("；".join(problems[:5]) + ("…" if len(problems) > 5 else ""))
+    changed = [user for user in users if user.active]
+    for user in changed:
+        _deactivate(user, actor=actor, source="bulk")
+    ids = {"user_ids": [u.id for u in changed], "actor_id": actor.id}
+    db.session.commit()
+    log.info("users deactivated", extra=ids)
+    return len(changed)
+
+
+def reactivate(user: User, *, actor: User | None, source: str | None = None) -> None:
+    """Let a deactivated person sign in again (``actor`` must be able to grant their roles); the caller commits."""
+    problem = manage_problem(actor, user)
+    if problem:
+        raise NotManageable(problem)
+    if not user.active:
+        user.active = True
+        details = {"username": user.username} | ({"source": source} if source else {})
+        record_as(actor, "user.reactivated", user, details)
+
+
+def deactivate(user: User, *, actor: User | None, source: str | None = None) -> None:
+    """Deactivate a person and end their sessions, keeping all their records; the caller commits."""
+    problem = manage_problem(actor, user)
+    if problem:
+        raise NotManageable(problem)
+    if user.active:
+        _deactivate(user, actor=actor, source=source)
 
 
 def create_department(name: str) -> Department:

@@ -1,27 +1,31 @@
 """HR's staff import pages (under /hr): import staff from CSV/XLSX (preview, then all-or-nothing).
 
 The uploaded file waits between preview and confirmation in UPLOAD_DIR/staff-imports under a random
-name kept in the session; confirming checks it again, applies it and deletes it. One-time passwords
-of new accounts are shown once, on the result page, and never stored in clear.
+name kept in the session; confirming checks it again, applies it and deletes it. The one-time passwords
+(or invitation links) of new accounts are never shown on a page nor stored in clear: the result page
+offers them as one XLSX download, once, to the person who ran the import (``credentials.py``).
 """
 
 from __future__ import annotations
 
-import base64
-import csv
-import io
 import secrets
 import time
 from pathlib import Path
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, session, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app.accounts import importer
+from app.accounts import credentials, importer
+from app.accounts import people as people_list
 from app.accounts.forms import ROLE_LABELS, ConfirmImportForm, ImportForm
+from app.accounts.routes import people_deactivate, people_export, people_page, person_invite
+from app.core import jobs
 from app.core.decorators import role_required
-from app.core.domain import http_status
+from app.core.domain import DomainError, http_status
+from app.core.forms import EmptyForm
+from app.core.pagination import paginate
 
 bp = Blueprint("staff", __name__, url_prefix="/hr")
 
@@ -37,7 +41,12 @@ def _import_dir() -> Path:
 
 def _stored_path() -> Path | None:
     token = session.get(SESSION_KEY)
-    if not isinstance(token, str) or not token.isalnum():
+    return upload_path(token) if isinstance(token, str) else None
+
+
+def upload_path(token: str) -> Path | None:
+    """The stored upload named by ``token`` (the import job reads it), or None."""
+    if not token or not token.isalnum():
         return None
     path = _import_dir() / f"{token}.upload"
     return path if path.exists() else None
@@ -86,49 +95,48 @@ def staff_import():
 @bp.post("/import/confirm")
 @role_required("hr")
 def staff_import_confirm():
-    """Apply the previewed file in one transaction and show the one-time passwords once."""
-    if not ConfirmImportForm().validate_on_submit():
+    """Apply the previewed file in one transaction; offer the new accounts' passwords or links as one download."""
+    confirm = ConfirmImportForm()
+    if not confirm.validate_on_submit():
         abort(400)
     path = _stored_path()
     if path is None:
         flash(_("找不到待导入的文件，请重新上传。"), "warning")
         return redirect(url_for("staff.staff_import"))
-    data = path.read_bytes()
-    actor = current_user._get_current_object()  # the importer grants only the roles this user may grant
-    try:
-        result = importer.apply(data, actor=actor)
-    except importer.StaffFileError as error:
-        flash(str(error), "danger")
-        page = render_template(
-            "hr/import_preview.html",
-            preview=importer.preview(data, actor=actor),
-            form=ConfirmImportForm(),
-            upload=ImportForm(),
-            role_labels=ROLE_LABELS,
-            filename="",
-        )
-        return page, http_status(error)
-    path.unlink(missing_ok=True)
-    session.pop(SESSION_KEY, None)
-    return render_template(
-        "hr/import_result.html",
-        result=result,
-        passwords_csv=_passwords_csv(result),
-        role_changes_text=importer.role_changes_text,
+    # A background job applies it in short transactions (app/jobs/tasks.py): the job page shows its progress,
+    # then the counts and the one-time download. The same upload confirmed twice is one job.
+    job = jobs.submit(
+        "staff.import",
+        key=f"staff.import:{path.stem}",
+        params={"token": path.stem, "invite": bool(confirm.invite.data)},
+        started_by_id=current_user.id,
+        locale=str(get_locale() or "zh_CN"),
     )
+    session.pop(SESSION_KEY, None)
+    return redirect(url_for("jobs.job", job_id=job.id), code=303)
 
 
-def _passwords_csv(result: importer.ImportResult) -> str:
-    """A data: URL of the new accounts' one-time passwords as CSV (UTF-8 with BOM), for download."""
-    if not result.created:
-        return ""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow([_("工号"), _("姓名"), _("用户名"), _("初始密码")])
-    for account in result.created:
-        writer.writerow([account.employee_no, account.name, account.username, account.password])
-    encoded = base64.b64encode(("\ufeff" + buffer.getvalue()).encode()).decode()
-    return "data:text/csv;charset=utf-8;base64," + encoded
+@bp.post("/import/credentials/<sheet_id>")
+@role_required("hr")
+def staff_import_credentials(sheet_id: str):
+    """Download an import's initial passwords (or invitation links) as XLSX: once, only by who ran the import."""
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        data = credentials.take(sheet_id, actor=current_user._get_current_object())
+    except credentials.SheetGone as error:
+        status = 404 if error.state is credentials.SheetState.UNKNOWN else 410
+        page = render_template("hr/import_credentials_gone.html", message=str(error), downloaded_at=error.downloaded_at)
+        return page, status
+    except DomainError as error:  # someone else's sheet
+        page = render_template("hr/import_credentials_gone.html", message=str(error), downloaded_at=None)
+        return page, http_status(error)
+    filename = "initial-passwords.xlsx"
+    return current_app.response_class(
+        data,
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"},
+    )
 
 
 @bp.get("/import/sample.csv")
@@ -140,3 +148,39 @@ def staff_import_sample():
         mimetype="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="staff-sample.csv"'},
     )
+
+
+# --- HR's people list: the admins' user list, for the people HR manages ------------------------------
+
+HR_PEOPLE = {"list": "staff.people", "export": "staff.people_export_file"}
+HR_PEOPLE |= {"deactivate": "staff.people_deactivate_chosen", "invite": "staff.people_invite_one"}
+
+
+@bp.get("/people")
+@role_required("hr")
+def people():
+    """HR's list of everybody, filtered and paginated; bulk deactivation and invitations for trainees and instructors."""
+    wanted = people_list.PeopleFilter.from_args(request.args)
+    page = paginate(people_list.people_query(wanted))
+    return people_page(page, wanted, HR_PEOPLE, can_edit=current_user.has_role("admin"))
+
+
+@bp.get("/people/export.<fmt>")
+@role_required("hr")
+def people_export_file(fmt: str):
+    """Export the filtered list (CSV with BOM, or XLSX)."""
+    return people_export(fmt)
+
+
+@bp.post("/people/deactivate")
+@role_required("hr")
+def people_deactivate_chosen():
+    """Deactivate the ticked leavers (after a confirmation page); only people whose roles HR could grant."""
+    return people_deactivate(HR_PEOPLE)
+
+
+@bp.post("/people/<int:user_id>/invite")
+@role_required("hr")
+def people_invite_one(user_id: int):
+    """Send a person an invitation link; only people whose roles HR could grant."""
+    return person_invite(user_id, HR_PEOPLE)

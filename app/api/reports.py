@@ -1,4 +1,4 @@
-"""Reports: completion of every (trainee, course) enrolment, for HR tokens only."""
+"""Reports: completion of every (trainee, course) enrolment, for HR tokens (managers: their departments)."""
 
 from __future__ import annotations
 
@@ -43,11 +43,12 @@ def completion_item(row: queries.ReportRow, catalogue: queries.Catalogue) -> dic
 @api_bp.get("/reports/completion")
 @token_required
 def completion_report():
-    """Completion per enrolment, filterable like the HR dashboard (HR only)."""
-    if not g.api_user.has_role("hr"):
-        return error(403, _("只有人事可以查看完成情况报表。"))
+    """Completion per enrolment, filterable like the HR dashboard (HR; a manager: their departments' people)."""
+    if not g.api_user.has_role("hr", "manager"):
+        return error(403, _("只有人事和经理可以查看完成情况报表。"))
+    scope = None if g.api_user.has_role("hr") else queries.managed_people(g.api_user.id)
     number, per_page = page_args()
-    page = queries.page(queries.Filters.from_args(request.args), None, number, per_page)
+    page = queries.page(queries.Filters.from_args(request.args), scope, number, per_page)
     catalogue = queries.catalogue()
     return jsonify(
         items=[completion_item(row, catalogue) for row in page.items],
@@ -86,8 +87,9 @@ describe(
         "/reports/completion": {
             "get": {
                 "tags": ["reports"],
-                "summary": "Completion of every (trainee, course) enrolment (HR only)",
+                "summary": "Completion of every (trainee, course) enrolment (HR; managers: their departments)",
                 "description": "One item per trainee and assigned course, ordered by department, name and course. "
+                "A manager's token sees only the people of the departments they follow. "
                 "An enrolment with no activity is not_started. Unknown filter values are ignored.",
                 "parameters": PAGE_PARAMS + FILTER_PARAMS,
                 "responses": {
@@ -97,7 +99,7 @@ describe(
                     },
                     "401": {"$ref": "#/components/responses/Unauthorized"},
                     "403": {
-                        "description": "Not an HR account, or the account is deactivated",
+                        "description": "Neither an HR nor a manager account, or the account is deactivated",
                         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
                     },
                 },

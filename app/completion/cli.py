@@ -1,4 +1,4 @@
-"""``flask reminders send``, ``flask completion recompute`` and ``flask completion enrolments``."""
+"""``flask reminders send``, ``flask completion recompute``/``enrolments``, ``flask certificates expire``/``remind``."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
-reminders_cli = AppGroup("reminders", help="Due-soon and overdue reminders.")
+reminders_cli = AppGroup("reminders", help="Due-soon and overdue reminders, weekly overdue digests.")
 completion_cli = AppGroup("completion", help="Course completion records.")
+certificates_cli = AppGroup("certificates", help="Certificates of renewable courses: expiry and reminders.")
 
 
 @reminders_cli.command("send")
@@ -17,6 +18,17 @@ def reminders_send() -> None:
 
     sent = reminders.send()
     click.echo(f"Reminders sent: {sent.notifications} in-app, {sent.emails} e-mail.")
+    if sent.email_error:
+        click.echo(f"E-mail failed: {sent.email_error}", err=True)
+
+
+@reminders_cli.command("digest")
+def reminders_digest() -> None:
+    """Send this week's overdue digests to managers and HR (in-app, and e-mail when SMTP is set); once per week."""
+    from app.completion import digests
+
+    sent = digests.send_digests()
+    click.echo(f"Digests sent: {sent.notifications} in-app, {sent.emails} e-mail.")
     if sent.email_error:
         click.echo(f"E-mail failed: {sent.email_error}", err=True)
 
@@ -43,7 +55,30 @@ def completion_enrolments() -> None:
     click.echo(f"Enrolments rebuilt: {db.session.scalar(select(func.count()).select_from(Enrolment))} row(s).")
 
 
+@certificates_cli.command("expire")
+@click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), help="The day to expire for (default: today).")
+def certificates_expire(today) -> None:
+    """Expire the certificates due today or earlier and assign their courses again; safe to repeat (run daily)."""
+    from app.completion import services
+
+    day = today.date() if today else None
+    click.echo(f"Certificates expired: {services.expire_certificates(day)}.")
+
+
+@certificates_cli.command("remind")
+@click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), help="The day to remind for (default: today).")
+def certificates_remind(today) -> None:
+    """Send the reminders of certificates about to expire (in-app, e-mail when SMTP is set); safe to repeat."""
+    from app.completion.expiry import expiry_reminders
+
+    sent = expiry_reminders(today.date() if today else None)
+    click.echo(f"Expiry reminders sent: {sent.notifications} in-app, {sent.emails} e-mail.")
+    if sent.email_error:
+        click.echo(f"E-mail failed: {sent.email_error}", err=True)
+
+
 def init_app(app: Flask) -> None:
     """Register the commands."""
     app.cli.add_command(reminders_cli)
     app.cli.add_command(completion_cli)
+    app.cli.add_command(certificates_cli)

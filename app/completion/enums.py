@@ -43,3 +43,14 @@ class ReminderKind(StrEnum):
 
     DUE_SOON = "due_soon"
     OVERDUE = "overdue"
+    MANUAL = "manual"  # "remind now" by HR or the person's manager
+    DIGEST_HR = "digest_hr"  # the weekly overdue digest to HR (everyone, by department)
+    DIGEST_MANAGER = "digest_manager"  # the weekly overdue digest to a manager (their departments)
+
+
+class CertificateStatus(StrEnum):
+    """A certificate's state (``Certificate.status``; expired also once past ``expires_at``)."""
+
+    VALID = "valid"
+    REVOKED = "revoked"
+    EXPIRED = "expired"

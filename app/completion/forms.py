@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+from flask_wtf.file import FileField
 from wtforms import HiddenField, SubmitField, TextAreaField
 from wtforms.validators import AnyOf, DataRequired, Length, Optional
 
@@ -30,3 +31,34 @@ class RevokeWaiverForm(BaseForm):
         validators=[Optional(), Length(max=500, message=_l("撤销原因不能超过 500 个字。"))],
     )
     submit = SubmitField(_l("撤销豁免"))
+
+
+class RevokeCertificateForm(BaseForm):
+    """Revoke a certificate by hand, with a reason (required; private: never shown on /verify)."""
+
+    reason = TextAreaField(
+        _l("撤销原因"),
+        validators=[DataRequired(_l("请填写撤销原因。")), Length(max=500, message=_l("撤销原因不能超过 500 个字。"))],
+    )
+    submit = SubmitField(_l("撤销证书"))
+
+
+class CourseWaiverForm(BaseForm):
+    """Waive a whole course (免修) with a reason and an optional evidence file."""
+
+    reason = TextAreaField(
+        _l("免修原因"),
+        validators=[DataRequired(_l("请填写免修原因。")), Length(max=500, message=_l("免修原因不能超过 500 个字。"))],
+    )
+    evidence = FileField(_l("证明材料（选填，PDF、JPG 或 PNG）"))
+    submit = SubmitField(_l("整门课程免修"))
+
+
+class RevokeCourseWaiverForm(BaseForm):
+    """Revoke a whole-course waiver, with an optional reason."""
+
+    reason = TextAreaField(
+        _l("撤销原因（选填）"),
+        validators=[Optional(), Length(max=500, message=_l("撤销原因不能超过 500 个字。"))],
+    )
+    submit = SubmitField(_l("撤销免修"))

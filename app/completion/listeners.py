@@ -6,7 +6,7 @@ from typing import Any
 
 from app.completion import services
 from app.completion.enums import ItemKind
-from app.core import signals
+from app.core import jobs, signals
 
 
 def on_module_completed(sender: Any, *, user_id: int, course_id: int, **_: Any) -> None:
@@ -38,9 +38,13 @@ def on_submission_graded(sender: Any, *, user_id: int, card_id: int, **_: Any) -
 
 
 def on_content_loaded(report: Any, **_: Any) -> None:
-    """Content changed (completion rules, modules, quizzes or cards may differ): recompute everyone."""
+    """Content changed (completion rules, modules, quizzes or cards may differ): a background job recomputes everyone.
+
+    The job (kind ``completion.recompute``, app/jobs/tasks.py) calls ``services.recompute_all``; with
+    JOBS_IMMEDIATE (tests) it runs before this returns.
+    """
     if report.changed:
-        services.recompute_all()
+        jobs.submit("completion.recompute", audience_role="hr")
 
 
 def connect() -> None:

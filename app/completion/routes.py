@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from flask import Blueprint, abort, flash, redirect, url_for
 from flask_babel import gettext as _
@@ -15,7 +16,7 @@ from app.completion.forms import RevokeWaiverForm, WaiverForm
 from app.completion.models import Certificate, Waiver
 from app.completion.rules import Checklist, evaluate
 from app.core.decorators import role_required
-from app.core.forms import flash_errors
+from app.core.forms import flash_errors, keep_errors
 from app.extensions import db
 from app.learning.models import Course
 
@@ -29,15 +30,16 @@ def waive(user_id: int, course_id: int):
     user = db.get_or_404(User, user_id)
     course = db.get_or_404(Course, course_id)
     form = WaiverForm()
+    target = f"reason-{course.id}-{form.kind.data}-{form.slug.data}"  # the reason box of this item on the transcript
     if form.validate_on_submit():
         try:
             services.waive(user, course, form.kind.data, form.slug.data, form.reason.data, current_user)
         except services.CompletionError as error:
-            flash(str(error), "danger")
+            keep_errors([(target, str(form.reason.label.text), str(error))], {target: form.reason.data})
         else:
             flash(_("已豁免，课程完成情况已更新。"), "success")
     else:
-        flash_errors(form)
+        flash_errors(form, {"reason": target})
     return redirect(url_for("reports.transcript", user_id=user.id, _anchor=f"course-{course.id}"))
 
 
@@ -49,15 +51,16 @@ def revoke_waiver(user_id: int, course_id: int, waiver_id: int):
     if waiver is None or waiver.user_id != user_id or waiver.course_id != course_id:
         abort(404)
     form = RevokeWaiverForm()
+    target = f"revoke-{course_id}-{waiver.kind}-{waiver.slug}"  # the reason box of this waiver on the transcript
     if form.validate_on_submit():
         try:
             services.revoke_waiver(waiver, current_user, form.reason.data)
         except services.CompletionError as error:
-            flash(str(error), "danger")
+            keep_errors([(target, str(form.reason.label.text), str(error))], {target: form.reason.data})
         else:
             flash(_("已撤销豁免，课程完成情况已更新。"), "success")
     else:
-        flash_errors(form)
+        flash_errors(form, {"reason": target})
     return redirect(url_for("reports.transcript", user_id=user_id, _anchor=f"course-{course_id}"))
 
 
@@ -75,7 +78,16 @@ def completion_panel(course: Course) -> CoursePanel | None:
     if not current_user.is_authenticated or not current_user.has_role("trainee"):
         return None
     checklist = evaluate(current_user.id, [course])[course.id]
-    certificate = db.session.scalar(
-        select(Certificate).where(Certificate.user_id == current_user.id, Certificate.course_id == course.id)
+    certificate = db.session.scalar(  # the latest one: valid, or revoked / expired
+        select(Certificate)
+        .where(Certificate.user_id == current_user.id, Certificate.course_id == course.id)
+        .order_by(Certificate.issued_at.desc(), Certificate.id.desc())
+        .limit(1)
     )
     return CoursePanel(checklist, certificate)
+
+
+@bp.app_template_global()
+def cert_today() -> date:
+    """The day certificate states are shown for."""
+    return date.today()

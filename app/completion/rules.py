@@ -3,7 +3,11 @@
 A course's ``completion`` (from course.md) names modules (``all`` or slugs), knowledge checks and
 role-play cards. An item is *done* when the module is read, a submitted attempt passed, or a graded
 submission passed; *waived* when HR excused it. The course is complete when every item is done or
-waived, in progress when anything has happened, otherwise not started.
+waived and at least one is done (waivers alone never complete a course), or when HR waived the whole
+course (免修, a ``CourseWaiver``); in progress when anything has happened, otherwise not started.
+
+A renewable course starts a new cycle when a certificate expires (``CourseCompletion.cycle_started_at``):
+reads, attempts, submissions and waivers from before the cycle start no longer count.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TypeVar
 
 from sqlalchemy import and_, case, func, select
@@ -19,7 +24,7 @@ from sqlalchemy.orm import defer
 from app.assessments.enums import AttemptStatus
 from app.assessments.models import Attempt, Quiz
 from app.completion.enums import SATISFIED, CompletionStatus, ItemKind, ItemState
-from app.completion.models import Waiver
+from app.completion.models import CourseCompletion, CourseWaiver, Waiver
 from app.extensions import db
 from app.learning.models import Course, Module, ModuleProgress
 from app.roleplay.enums import WAITING, SubmissionStatus
@@ -66,6 +71,7 @@ class Checklist:
 
     course: Course
     items: list[Item] = field(default_factory=list)
+    course_waiver: CourseWaiver | None = None  # 免修: the whole course excused by HR
 
     @property
     def total(self) -> int:
@@ -85,12 +91,14 @@ class Checklist:
     @property
     def status(self) -> str:
         """not_started | in_progress | complete."""
-        return status_of([item.state for item in self.items])
+        return status_of([item.state for item in self.items], course_waived=self.course_waiver is not None)
 
 
-def status_of(states: list[str]) -> str:
-    """The course status for a list of item states."""
-    if states and all(state in SATISFIED for state in states):
+def status_of(states: list[str], *, course_waived: bool = False) -> str:
+    """The course status for a list of item states (waived items alone never complete a course)."""
+    if course_waived:
+        return CompletionStatus.COMPLETE
+    if ItemState.DONE in states and all(state in SATISFIED for state in states):
         return CompletionStatus.COMPLETE
     if any(state != ItemState.TODO for state in states):
         return CompletionStatus.IN_PROGRESS
@@ -137,63 +145,106 @@ def _by_slug(model: type[_Slugged], slugs: set[str]) -> dict[str, _Slugged]:
 
 
 def evaluate(user_id: int, courses: Iterable[Course]) -> dict[int, Checklist]:
-    """One person's checklist for each course, computed from the records (a fixed number of queries)."""
+    """One person's checklist for each course, computed from the records (a fixed number of queries per cycle start)."""
     courses = list(courses)
     reqs = requirements(courses)
-    every = [r for items in reqs.values() for r in items]
-    ids = {kind: [r.ref_id for r in every if r.kind == kind] for kind in ItemKind}
-    read = _read_modules(user_id, ids[ItemKind.MODULE])
-    quiz_results = _quiz_results(user_id, ids[ItemKind.QUIZ])
-    roleplay_results = _roleplay_results(user_id, ids[ItemKind.ROLEPLAY])
-    waivers = _waivers(user_id, [c.id for c in courses])
-    out = {}
+    cycles = _cycle_starts(user_id, [c.id for c in courses])
+    by_start: dict[datetime | None, list[Course]] = defaultdict(list)
     for course in courses:
-        checklist = Checklist(course)
-        for req in reqs[course.id]:
-            item = Item(req.kind, req.slug, req.title)
-            if req.kind == ItemKind.MODULE:
-                item.state = ItemState.DONE if req.ref_id in read else ItemState.TODO
-            else:
-                results = quiz_results if req.kind == ItemKind.QUIZ else roleplay_results
-                item.state, item.score, item.max = results.get(req.ref_id, (ItemState.TODO, None, None))
-            item.waiver = waivers.get((course.id, req.kind, req.slug))
-            if item.waiver is not None and item.state != ItemState.DONE:
-                item.state = ItemState.WAIVED
-            checklist.items.append(item)
-        out[course.id] = checklist
-    return out
+        by_start[cycles.get(course.id)].append(course)
+    waivers = _waivers(user_id, [c.id for c in courses])
+    course_waivers = _course_waivers(user_id, [c.id for c in courses])
+    out = {}
+    for since, group in by_start.items():
+        every = [r for course in group for r in reqs[course.id]]
+        ids = {kind: [r.ref_id for r in every if r.kind == kind] for kind in ItemKind}
+        read = _read_modules(user_id, ids[ItemKind.MODULE], since)
+        quiz_results = _quiz_results(user_id, ids[ItemKind.QUIZ], since)
+        roleplay_results = _roleplay_results(user_id, ids[ItemKind.ROLEPLAY], since)
+        for course in group:
+            checklist = Checklist(course, course_waiver=_current(course_waivers.get(course.id), since))
+            for req in reqs[course.id]:
+                item = Item(req.kind, req.slug, req.title)
+                if req.kind == ItemKind.MODULE:
+                    item.state = ItemState.DONE if req.ref_id in read else ItemState.TODO
+                else:
+                    results = quiz_results if req.kind == ItemKind.QUIZ else roleplay_results
+                    item.state, item.score, item.max = results.get(req.ref_id, (ItemState.TODO, None, None))
+                item.waiver = _current(waivers.get((course.id, req.kind, req.slug)), since)
+                if item.waiver is not None and item.state != ItemState.DONE:
+                    item.state = ItemState.WAIVED
+                checklist.items.append(item)
+            out[course.id] = checklist
+    return {course.id: out[course.id] for course in courses}
 
 
-def _read_modules(user_id: int, module_ids: list[int]) -> set[int]:
-    if not module_ids:
-        return set()
-    return set(
-        db.session.scalars(
-            select(ModuleProgress.module_id).where(
-                ModuleProgress.user_id == user_id, ModuleProgress.module_id.in_(module_ids)
-            )
-        )
-    )
+_W = TypeVar("_W", Waiver, CourseWaiver)
 
 
-def _quiz_results(user_id: int, quiz_ids: list[int]) -> dict[int, tuple[ItemState, int | None, int | None]]:
-    """Per quiz: (done | failed, best percent, None) over submitted attempts."""
-    if not quiz_ids:
+def _current(waiver: _W | None, since: datetime | None) -> _W | None:
+    """A waiver that counts in the cycle starting at ``since`` (one granted before it does not)."""
+    if waiver is None or since is None or waiver.created_at >= since:
+        return waiver
+    return None
+
+
+def _cycle_starts(user_id: int, course_ids: list[int]) -> dict[int, datetime]:
+    """The start of the current cycle per course, where a certificate expired (usually none)."""
+    if not course_ids:
         return {}
     rows = db.session.execute(
-        select(Attempt.quiz_id, func.max(case((Attempt.passed.is_(True), 1), else_=0)), func.max(Attempt.percent))
-        .where(Attempt.user_id == user_id, Attempt.quiz_id.in_(quiz_ids), Attempt.status == AttemptStatus.SUBMITTED)
-        .group_by(Attempt.quiz_id)
+        select(CourseCompletion.course_id, CourseCompletion.cycle_started_at).where(
+            CourseCompletion.user_id == user_id,
+            CourseCompletion.course_id.in_(course_ids),
+            CourseCompletion.cycle_started_at.is_not(None),
+        )
     )
+    return {course_id: started for course_id, started in rows if started is not None}
+
+
+def _course_waivers(user_id: int, course_ids: list[int]) -> dict[int, CourseWaiver]:
+    if not course_ids:
+        return {}
+    rows = db.session.scalars(
+        select(CourseWaiver).where(CourseWaiver.user_id == user_id, CourseWaiver.course_id.in_(course_ids))
+    )
+    return {w.course_id: w for w in rows}
+
+
+def _read_modules(user_id: int, module_ids: list[int], since: datetime | None = None) -> set[int]:
+    if not module_ids:
+        return set()
+    query = select(ModuleProgress.module_id).where(
+        ModuleProgress.user_id == user_id, ModuleProgress.module_id.in_(module_ids)
+    )
+    if since is not None:
+        query = query.where(ModuleProgress.completed_at >= since)
+    return set(db.session.scalars(query))
+
+
+def _quiz_results(
+    user_id: int, quiz_ids: list[int], since: datetime | None = None
+) -> dict[int, tuple[ItemState, int | None, int | None]]:
+    """Per quiz: (done | failed, best percent, None) over submitted attempts (since the cycle start)."""
+    if not quiz_ids:
+        return {}
+    query = select(
+        Attempt.quiz_id, func.max(case((Attempt.passed.is_(True), 1), else_=0)), func.max(Attempt.percent)
+    ).where(Attempt.user_id == user_id, Attempt.quiz_id.in_(quiz_ids), Attempt.status == AttemptStatus.SUBMITTED)
+    if since is not None:
+        query = query.where(Attempt.submitted_at >= since)
+    rows = db.session.execute(query.group_by(Attempt.quiz_id))
     return {quiz_id: (ItemState.DONE if passed else ItemState.FAILED, best, None) for quiz_id, passed, best in rows}
 
 
-def _roleplay_results(user_id: int, card_ids: list[int]) -> dict[int, tuple[ItemState, int | None, int | None]]:
+def _roleplay_results(
+    user_id: int, card_ids: list[int], since: datetime | None = None
+) -> dict[int, tuple[ItemState, int | None, int | None]]:
     """Per card: (done | pending | failed, best graded total, its rubric maximum); drafts do not count."""
     if not card_ids:
         return {}
     graded = Submission.status == SubmissionStatus.GRADED
-    rows = db.session.execute(
+    query = (
         select(
             Submission.card_id,
             func.max(case((and_(graded, Submission.passed.is_(True)), 1), else_=0)),
@@ -208,6 +259,9 @@ def _roleplay_results(user_id: int, card_ids: list[int]) -> dict[int, tuple[Item
         )
         .group_by(Submission.card_id)
     )
+    if since is not None:
+        query = query.where(func.coalesce(Submission.submitted_at, Submission.created_at) >= since)
+    rows = db.session.execute(query)
     out = {}
     for card_id, passed, waiting, best, most in rows:
         state = ItemState.DONE if passed else ItemState.PENDING if waiting else ItemState.FAILED

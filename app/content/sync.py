@@ -113,6 +113,7 @@ def _sync_courses(content: Content, report: SyncReport) -> dict[str, Course]:
                 "position": data.order,
                 "intro_html": render_markdown(data.intro),
                 "completion": data.completion,
+                "renew_every_months": data.renew_every,
                 "archived": False,
             },
             f"course {data.slug}",

@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import MutableMapping
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
-from flask import Response, flash, g, has_request_context, jsonify, request
+from flask import Response, flash, g, has_request_context, jsonify, request, session
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import BadRequest, NotFound
 from wtforms import Field, SelectMultipleField, StringField, SubmitField, TextAreaField
 from wtforms.fields.core import UnboundField
@@ -69,6 +70,10 @@ class NoControlCharacters:
 class BaseForm(FlaskForm):
     """The base of every form: each text field (text, text area, password, e-mail, hidden) refuses control characters."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        restore_kept(self)
+
     class Meta(DefaultMeta):
         def bind_field(self, form: AnyForm, unbound_field: UnboundField[F], options: MutableMapping[str, Any]) -> F:
             """Bind a field as usual; a text field gets the control-character check before its own validators."""
@@ -99,11 +104,87 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-def flash_errors(form: FlaskForm) -> None:
-    """Flash every validation error of a form that redirects instead of re-rendering."""
-    for errors in form.errors.values():
-        for error in errors:
-            flash(str(error), "danger")
+KEPT = "_kept_errors"
+KEPT_VALUE_LIMIT = 2000  # characters of one typed value carried over (the session is a cookie)
+
+
+class KeptError(NamedTuple):
+    """A refused field of a form that redirected: the id of its control on the next page, its label, the message."""
+
+    target: str
+    label: str
+    message: str
+
+
+def keep_errors(errors: list[tuple[str, str, str]], values: dict[str, str] | None = None) -> None:
+    """Keep field errors (target id, label, message) and typed values for the page the redirect shows.
+
+    They live for exactly one request, like a flashed message: the next page marks each field invalid
+    (``aria-invalid``, ``aria-describedby``), lists it in the error summary and shows what was typed.
+    """
+    kept = {key: value[:KEPT_VALUE_LIMIT] for key, value in (values or {}).items() if isinstance(value, str)}
+    session[KEPT] = {"errors": [list(item) for item in errors], "values": kept}
+
+
+def flash_errors(form: FlaskForm, targets: dict[str, str] | None = None) -> None:
+    """Keep every validation error of a form that redirects instead of re-rendering, for the next page.
+
+    ``targets`` maps a field name to the id of its control on that page when it is not the field's own id.
+    """
+    targets = targets or {}
+    errors, values = [], {}
+    for field in form:
+        messages = [str(m) for m in field.errors if not isinstance(m, dict | list | tuple)]
+        if not messages:
+            continue
+        target = targets.get(field.name, field.id)
+        errors += [(target, str(field.label.text), message) for message in messages]
+        if isinstance(field.data, str) and field.type not in ("PasswordField", "CSRFTokenField"):
+            values[target] = field.data
+    errors += [("", "", str(message)) for message in form.form_errors]
+    keep_errors(errors, values)
+
+
+def take_kept() -> None:
+    """Before a page: move the errors kept by the previous request's redirect into ``g`` (one request only)."""
+    if request.endpoint != "static" and KEPT in session:
+        g.kept_errors = session.pop(KEPT)
+
+
+def kept() -> dict:
+    """The errors and values kept for this page: ``{"errors": [[target, label, message]…], "values": {…}}``."""
+    found = g.get("kept_errors") if has_request_context() else None
+    return found if isinstance(found, dict) else {"errors": [], "values": {}}
+
+
+def kept_errors() -> list[KeptError]:
+    """The kept field errors of this page."""
+    return [KeptError(*map(str, item)) for item in kept().get("errors", []) if len(item) == 3]
+
+
+def kept_messages(target: str) -> list[str]:
+    """The kept messages of one control."""
+    return [error.message for error in kept_errors() if error.target == target]
+
+
+def kept_value(target: str, default: str = "") -> str:
+    """What was typed into a control before the redirect (or ``default``)."""
+    value = kept().get("values", {}).get(target)
+    return value if isinstance(value, str) else default
+
+
+def restore_kept(form: FlaskForm) -> None:
+    """Give a form built on the page after a redirect the errors and typed values its fields were refused with."""
+    if not has_request_context() or request.method != "GET" or not g.get("kept_errors"):
+        return
+    values = kept().get("values", {})
+    for field in form:
+        messages = kept_messages(field.id)
+        if not messages:
+            continue
+        if field.id in values:
+            field.process(MultiDict([(field.name, values[field.id])]))
+        field.errors = messages
 
 
 def json_fields_with_control_characters(data: Any) -> list[str]:

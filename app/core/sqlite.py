@@ -10,6 +10,10 @@ from sqlalchemy import event
 from app.extensions import db
 
 WAL_SIZE_LIMIT = 64 * 1024 * 1024  # bytes of -wal file kept after a checkpoint (a bulk load can grow it far more)
+# How long a writer waits for the one write lock before "database is locked" (Python's default is 5 s).
+# Long writes (a staff import) are cut into transactions of about JOBS_CHUNK_SECONDS (app/core/jobs.py), so
+# a wait is short; the margin covers a slow disk or a busy machine.
+BUSY_TIMEOUT_MS = 15_000
 
 
 def _pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -17,6 +21,7 @@ def _pragmas(dbapi_connection: Any, _record: Any) -> None:
     try:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT}")
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     finally:
         cursor.close()
 

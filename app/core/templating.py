@@ -12,6 +12,7 @@ from jinja2.runtime import Context
 from markupsafe import Markup
 from wtforms import Form
 
+from app.core.forms import kept_errors, kept_messages, kept_value, take_kept
 from app.core.i18n import LOCALES, html_lang, locale_code
 
 CONTENT_LANG = "zh-CN"  # courses, quizzes and cards are written in Simplified Chinese
@@ -37,7 +38,7 @@ def _target(field: Any) -> str | None:
 
 @pass_context
 def form_errors(context: Context) -> list[FieldError]:
-    """Every message of every invalid field of the WTForms forms in a template's context, in order."""
+    """Every message of every invalid field of the forms in a template's context, then those kept by a redirect."""
     found: list[FieldError] = []
     seen: set[int] = set()
     for value in context.get_all().values():
@@ -50,6 +51,10 @@ def form_errors(context: Context) -> list[FieldError]:
                     found.append(FieldError(_target(field), str(field.label.text), str(message)))
         for message in value.form_errors:
             found.append(FieldError(None, "", str(message)))
+    shown = {(error.target, error.message) for error in found}
+    for error in kept_errors():  # kept by a form that redirected here (``flash_errors``, ``keep_errors``)
+        if (error.target or None, error.message) not in shown:
+            found.append(FieldError(error.target or None, error.label, error.message))
     return found
 
 
@@ -65,6 +70,9 @@ def init_app(app: Flask) -> None:
         return format_date(value, "medium") if value else ""
 
     app.add_template_global(form_errors)
+    app.add_template_global(kept_messages)
+    app.add_template_global(kept_value)
+    app.before_request(take_kept)
 
     @app.context_processor
     def globals_() -> dict:

@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlalchemy import Select, and_, delete, event, func, insert, inspect, select, text, union_all
 from sqlalchemy.engine import Connection
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, scoped_session
 
 from app.accounts.locking import lock_people
 from app.accounts.models import CohortMember, User
@@ -109,9 +109,18 @@ def _old_and_new(obj: Any, name: str) -> set:
     return {v for v in (*history.deleted, *history.unchanged, *history.added) if v is not None}
 
 
+def _changes(session: Session | scoped_session) -> dict:
+    return session.info.setdefault(_KEY, {"all": False, "users": set(), "cohorts": set(), "departments": set()})
+
+
+def note_people(session: Session | scoped_session, user_ids: Iterable[int]) -> None:
+    """Have these people's enrolments rebuilt before the commit (after assignments written with Core statements)."""
+    _changes(session)["users"].update(user_ids)
+
+
 def _collect(session: Session, _context: Any) -> None:
     """After a flush: note whose enrolments the flushed objects may change (the rebuild runs after it)."""
-    changes = session.info.setdefault(_KEY, {"all": False, "users": set(), "cohorts": set(), "departments": set()})
+    changes = _changes(session)
     new, dirty = set(session.new), set(session.dirty)  # each is rebuilt from the identity map when read
     for obj in (*new, *dirty, *session.deleted):
         if isinstance(obj, CohortMember):

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from app.accounts.models import Cohort, Department
 from app.core.decorators import role_required
+from app.core.forms import keep_errors
 from app.core.pagination import RowPagination, id_arg, page_arg, paginate_rows, parse_ids
 from app.extensions import db
 from app.learning import queries, services
@@ -62,7 +63,7 @@ def index():
     return render_template(
         "hr/assignments.html",
         form=form,
-        bulk_form=BulkForm(),
+        bulk_form=BulkForm(prefix="bulk"),
         page=_assignments_page(course_id),
         course_id=course_id,
     )
@@ -72,7 +73,7 @@ def index():
 @role_required("hr")
 def bulk():
     """Change the due date of, or remove, the ticked assignments."""
-    form = BulkForm()
+    form = BulkForm(prefix="bulk")
     if not form.validate_on_submit():
         abort(400)
     ids = parse_ids(request.form.getlist("ids"))
@@ -80,7 +81,9 @@ def bulk():
     try:
         count = services.change_many(chosen, form.action.data, form.due_date.data)
     except services.AssignError as error:
-        flash(str(error), "danger")
+        # with assignments ticked, what is left to fix is the new due date
+        target = form.due_date.id if chosen else ""
+        keep_errors([(target, str(form.due_date.label.text) if chosen else "", str(error))])
     else:
         flash(_("已处理 %(n)d 项分配。", n=count), "success")
     return redirect(url_for("assignments.index"))

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.accounts.models import Department
 from app.core.time import utcnow
 from app.extensions import db
 
@@ -24,6 +25,7 @@ class Course(db.Model):
     position: Mapped[int] = mapped_column(default=0)
     intro_html: Mapped[str] = mapped_column(Text, default="")
     completion: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    renew_every_months: Mapped[int | None]  # certificates expire this many months after issue (``renew_every:``)
     archived: Mapped[bool] = mapped_column(default=False)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -64,6 +66,7 @@ class Assignment(db.Model):
             " + (CASE WHEN user_id IS NULL THEN 0 ELSE 1 END) = 1",
             name="one_target",
         ),
+        Index("ux_assignments_rule_user", "rule_id", "user_id", unique=True),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     course_id: Mapped[int] = mapped_column(ForeignKey("courses.id"), index=True)
@@ -73,8 +76,37 @@ class Assignment(db.Model):
     due_date: Mapped[date | None]
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The assignment rule that made this (one person's) assignment; None: made by hand.
+    rule_id: Mapped[int | None] = mapped_column(ForeignKey("assignment_rules.id", ondelete="SET NULL"))
 
     course: Mapped[Course] = relationship(lazy="joined")
+
+
+class AssignmentRule(db.Model):  # type: ignore[name-defined]  # db.Model is built at runtime (mypy-baseline.txt)
+    """HR's standing order: every active person of a department and/or position gets a course, due N days after joining.
+
+    ``app.learning.rules`` applies it: to the people who match when it starts or resumes, and to each
+    person who joins, moves or changes position, in the transaction of the change. Its assignments are
+    ordinary one-person assignments that name the rule (``Assignment.rule_id``).
+    """
+
+    __tablename__ = "assignment_rules"
+    __table_args__ = (
+        CheckConstraint("department_id IS NOT NULL OR position IS NOT NULL", name="scope"),
+        CheckConstraint("due_days >= 0 AND due_days <= 3650", name="due_days"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id", ondelete="CASCADE"), index=True)
+    position: Mapped[str | None] = mapped_column(String(80))  # matched exactly, after trimming both sides
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id"), index=True)
+    due_days: Mapped[int] = mapped_column(default=30)  # due this many days after joining (or the rule's start)
+    active: Mapped[bool] = mapped_column(default=True)
+    started_on: Mapped[date]  # created or last resumed
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    course: Mapped[Course] = relationship(lazy="joined")
+    department: Mapped[Department | None] = relationship(lazy="joined")
 
 
 class Enrolment(db.Model):

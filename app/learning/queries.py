@@ -7,7 +7,7 @@ from sqlalchemy import Select, func, select
 from app.accounts.models import STAFF_ROLES, Cohort, CohortMember, Department, User
 from app.extensions import db
 from app.learning import enrolments
-from app.learning.models import Assignment, Course, Enrolment, Module, ModuleProgress
+from app.learning.models import Assignment, AssignmentRule, Course, Enrolment, Module, ModuleProgress
 
 
 def is_assigned(user: User, course: Course) -> bool:
@@ -17,13 +17,14 @@ def is_assigned(user: User, course: Course) -> bool:
 
 
 def assignment_rows(course_id: int | None = None) -> Select:
-    """Select every assignment (of one course) with its course title and target's names, in course order."""
+    """Select every assignment (of one course) with its course title, target's names and rule (if one made it), in course order."""
     query = (
-        select(Assignment, Course.title, Department.name, Cohort.name, User.name, User.employee_no)
+        select(Assignment, Course.title, Department.name, Cohort.name, User.name, User.employee_no, AssignmentRule)
         .join(Course, Course.id == Assignment.course_id)
         .outerjoin(Department, Department.id == Assignment.department_id)
         .outerjoin(Cohort, Cohort.id == Assignment.cohort_id)
         .outerjoin(User, User.id == Assignment.user_id)
+        .outerjoin(AssignmentRule, AssignmentRule.id == Assignment.rule_id)
         .order_by(Course.position, Assignment.id)
     )
     return query.where(Assignment.course_id == course_id) if course_id else query

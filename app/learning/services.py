@@ -12,14 +12,16 @@ import re
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, or_, select
+from sqlalchemy import delete, func, or_, select, update
 
 from app.accounts.models import Cohort, Department, User
 from app.core import audit
-from app.core.domain import InvalidInput
+from app.core.domain import Conflict, InvalidInput
+from app.core.forms import has_control_characters
 from app.core.signals import assignment_changed, module_completed
 from app.extensions import db
-from app.learning.models import Assignment, Course, Module, ModuleProgress
+from app.learning import enrolments, rules
+from app.learning.models import Assignment, AssignmentRule, Course, Module, ModuleProgress
 
 log = logging.getLogger(__name__)
 
@@ -64,8 +66,8 @@ def assign_course(
         query = query.where(Assignment.cohort_id == cohort.id)
     elif department is not None:
         query = query.where(Assignment.department_id == department.id)
-    else:
-        query = query.where(Assignment.user_id == user.id)
+    else:  # the person's own assignment, not one an assignment rule made
+        query = query.where(Assignment.user_id == user.id, Assignment.rule_id.is_(None))
     assignment = db.session.scalar(query)
     if assignment is None:
         assignment = Assignment(
@@ -174,3 +176,145 @@ def change_many(assignments: list[Assignment], action: str, due_date: date | Non
     for assignment in assignments:
         assignment_changed.send(assignment)
     return len(assignments)
+
+
+# --- Assignment rules: HR's standing orders (applied by app.learning.rules) -------------------------
+
+
+class RuleError(InvalidInput):
+    """A rule that cannot be saved as given; the message is for the user, ``field`` the form field it is about."""
+
+    def __init__(self, message: object, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class RuleConflict(Conflict):
+    """The same rule exists already."""
+
+
+def _checked_rule(
+    department_id: int | None, position: str | None, course_id: int | None, due_days: object, rule_id: int | None
+) -> tuple[Department | None, str | None, Course, int]:
+    """Check a rule's fields (scope, live course, 0–3650 days, no duplicate); return them cleaned."""
+    position = rules.clean_position(position)
+    if position is not None and (len(position) > 80 or has_control_characters(position, multiline=False)):
+        raise RuleError(str(_l("岗位最多 80 个字符，且不能包含控制字符。")), "position")
+    department = db.session.get(Department, department_id) if department_id else None
+    if department_id and department is None:
+        raise RuleError(str(_l("找不到这个部门。")), "department_id")
+    if department is None and position is None:
+        raise RuleError(str(_l("请至少选择一个部门或填写一个岗位。")), "department_id")
+    course = db.session.get(Course, course_id) if course_id else None
+    if course is None or course.archived:
+        raise RuleError(str(_l("请选择一门在用的课程。")), "course_id")
+    if isinstance(due_days, bool) or not isinstance(due_days, int) or not 0 <= due_days <= rules.MAX_DUE_DAYS:
+        raise RuleError(str(_l("期限必须是 0 到 %(max)d 之间的天数。", max=rules.MAX_DUE_DAYS)), "due_days")
+    same = select(func.count()).select_from(AssignmentRule).where(AssignmentRule.course_id == course.id)
+    same = same.where(
+        AssignmentRule.department_id == department.id if department else AssignmentRule.department_id.is_(None),
+        AssignmentRule.position == position if position else AssignmentRule.position.is_(None),
+    )
+    if rule_id is not None:
+        same = same.where(AssignmentRule.id != rule_id)
+    if db.session.scalar(same):
+        raise RuleConflict(str(_l("已有相同范围、相同课程的规则。")))
+    return department, position, course, due_days
+
+
+def _rule_details(rule: AssignmentRule) -> dict:
+    return {
+        "department": rule.department.name if rule.department else "",
+        "position": rule.position or "",
+        "course": rule.course.slug,
+        "due_days": rule.due_days,
+        "active": rule.active,
+    }
+
+
+def _commit_rule(action: str, rule: AssignmentRule, details: dict) -> None:
+    audit.record(action, rule, details)
+    ids = {"rule_id": rule.id, "action": action}
+    try:
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    log.info("assignment rule changed", extra=ids)
+
+
+def create_rule(
+    *, department_id: int | None, position: str | None, course_id: int | None, due_days: object, by: User
+) -> tuple[AssignmentRule, int]:
+    """Create a rule and assign its course at once to everyone it matches; return it and how many people got it."""
+    department, position, course, days = _checked_rule(department_id, position, course_id, due_days, None)
+    rule = AssignmentRule(
+        department=department,
+        position=position,
+        course=course,
+        due_days=days,
+        active=True,
+        started_on=rules.today(),
+        created_by_id=by.id,
+    )
+    db.session.add(rule)
+    db.session.flush()
+    result = rules.sync(db.session, rule_ids=[rule.id], on=rule.started_on)
+    _commit_rule("rule.created", rule, {**_rule_details(rule), "assigned": len(result.added)})
+    return rule, len(result.added)
+
+
+def update_rule(
+    rule: AssignmentRule, *, department_id: int | None, position: str | None, course_id: int | None, due_days: object
+) -> rules.SyncResult:
+    """Change a rule; an active one is applied again at once (new matches get it, people out of scope lose it)."""
+    before = _rule_details(rule)
+    department, position, course, days = _checked_rule(department_id, position, course_id, due_days, rule.id)
+    rule.department, rule.position, rule.course, rule.due_days = department, position, course, days
+    db.session.flush()
+    result = rules.sync(db.session, rule_ids=[rule.id]) if rule.active else rules.SyncResult()
+    details = {"from": before, "to": _rule_details(rule), "assigned": len(result.added), "removed": result.removed}
+    _commit_rule("rule.changed", rule, details)
+    return result
+
+
+def pause_rule(rule: AssignmentRule) -> None:
+    """Pause a rule: it assigns nobody new and removes nothing until resumed (its assignments stay)."""
+    if not rule.active:
+        raise RuleConflict(str(_l("这条规则已经暂停。")))
+    rule.active = False
+    _commit_rule("rule.paused", rule, _rule_details(rule))
+
+
+def resume_rule(rule: AssignmentRule) -> rules.SyncResult:
+    """Resume a rule: it starts again today and is applied at once to everyone it matches."""
+    if rule.active:
+        raise RuleConflict(str(_l("这条规则正在生效。")))
+    rule.active = True
+    rule.started_on = rules.today()
+    db.session.flush()
+    result = rules.sync(db.session, rule_ids=[rule.id], on=rule.started_on)
+    details = {**_rule_details(rule), "assigned": len(result.added), "removed": result.removed}
+    _commit_rule("rule.resumed", rule, details)
+    return result
+
+
+def delete_rule(rule: AssignmentRule, *, keep: bool) -> int:
+    """Delete a rule; its assignments stay as personal ones (``keep``) or are removed. Return how many there were."""
+    table = Assignment.__table__
+    people = list(db.session.scalars(select(Assignment.user_id).where(Assignment.rule_id == rule.id)))
+    details = {**_rule_details(rule), "assignments": len(people), "kept": keep}
+    if keep:
+        db.session.execute(update(table).where(table.c.rule_id == rule.id).values(rule_id=None))
+    else:
+        db.session.execute(delete(table).where(table.c.rule_id == rule.id))
+        enrolments.note_people(db.session, [p for p in people if p is not None])
+    audit.record("rule.deleted", rule, details)
+    db.session.delete(rule)
+    try:
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    log.info("assignment rule deleted", extra={"assignments": len(people), "kept": keep})
+    return len(people)

@@ -15,7 +15,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from app.accounts.models import Cohort, CohortMember, User
-from app.completion.enums import ItemKind, ItemState
+from app.completion.enums import CertificateStatus, ItemKind, ItemState
 from app.completion.models import Certificate
 from app.completion.rules import Checklist, evaluate
 from app.core.time import utcnow
@@ -105,7 +105,10 @@ def trainee_home(user: User) -> Home:
     checklists = evaluate(user.id, courses)
     submissions = _submissions(user.id)
     certificates = {
-        c.course_id: c for c in db.session.scalars(select(Certificate).where(Certificate.user_id == user.id))
+        c.course_id: c  # the latest per course wins: valid, or revoked / expired
+        for c in db.session.scalars(
+            select(Certificate).where(Certificate.user_id == user.id).order_by(Certificate.issued_at, Certificate.id)
+        )
     }
     returned = {s.card.slug: s for s in submissions if s.status == SubmissionStatus.RETURNED}
     by_id = {course.id: course for course in courses}
@@ -142,7 +145,11 @@ def trainee_home(user: User) -> Home:
         News("graded", s.graded_at, submission=s)
         for s in submissions
         if s.status == SubmissionStatus.GRADED and s.graded_at is not None and s.graded_at >= since
-    ] + [News("certificate", c.issued_at, certificate=c) for c in certificates.values() if c.issued_at >= since]
+    ] + [
+        News("certificate", c.issued_at, certificate=c)
+        for c in certificates.values()
+        if c.issued_at >= since and c.status == CertificateStatus.VALID
+    ]
     home.news.sort(key=lambda n: n.at, reverse=True)
     return home
 

@@ -17,9 +17,10 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_sqlalchemy.pagination import SelectPagination
-from sqlalchemy import Select, and_, case, func, literal, or_, select
+from sqlalchemy import Select, and_, case, false, func, literal, or_, select, union
 from sqlalchemy.orm import selectinload
 
+from app.accounts import managers
 from app.accounts.models import CohortMember, Department, User, UserRole
 from app.assessments.enums import AttemptStatus
 from app.assessments.models import Attempt
@@ -103,6 +104,29 @@ def taught_trainees(instructor_id: int) -> Select:
         CohortMember.user_id == instructor_id, CohortMember.role == "instructor"
     )
     return select(CohortMember.user_id).where(CohortMember.role == "trainee", CohortMember.cohort_id.in_(cohorts))
+
+
+def managed_people(manager_id: int) -> Select:
+    """Select the ids of the people in the departments a manager follows."""
+    return managers.managed_people(manager_id)
+
+
+def people_scope(user: User) -> Select | None:
+    """Whose enrolments ``user`` may see: None for everyone (HR), else a select of user ids.
+
+    An instructor sees the trainees of the cohorts they teach, a manager the people of the departments
+    they follow (both, when they hold both roles); anyone else nobody.
+    """
+    if user.has_role("hr"):
+        return None
+    parts = []
+    if user.has_role("instructor"):
+        parts.append(taught_trainees(user.id))
+    if user.has_role("manager"):
+        parts.append(managed_people(user.id))
+    if not parts:
+        return select(User.id).where(false())
+    return parts[0] if len(parts) == 1 else select(union(*parts).subquery().c[0])
 
 
 status_expr = func.coalesce(CourseCompletion.status, literal(CompletionStatus.NOT_STARTED.value))
@@ -442,7 +466,10 @@ def transcript(user: User) -> Transcript:
     )
     checklists = evaluate(user.id, courses)
     certificates = {
-        c.course_id: c for c in db.session.scalars(select(Certificate).where(Certificate.user_id == user.id))
+        c.course_id: c  # the latest per course wins: valid, or revoked / expired
+        for c in db.session.scalars(
+            select(Certificate).where(Certificate.user_id == user.id).order_by(Certificate.issued_at, Certificate.id)
+        )
     }
     records = [
         CourseRecord(

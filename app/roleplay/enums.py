@@ -39,6 +39,9 @@ class GradingEvent(StrEnum):
     RETURNED = "returned"
     GRADED = "graded"
     REGRADED = "regraded"
+    MARK_FIRST = "mark-first"  # double marking: the first blind mark saved (its levels stay in roleplay_marks)
+    MARK_SECOND = "mark-second"
+    MARK_MODERATOR = "mark-moderator"
 
 
 class Verdict(StrEnum):
@@ -57,3 +60,33 @@ class CardProgress(StrEnum):
     RETURNED = "returned"
     DRAFT = "draft"
     FAILED = "failed"  # graded, not passed
+
+
+class MarkRole(StrEnum):
+    """Who a saved blind mark of a double-marked submission belongs to (``Mark.role``)."""
+
+    FIRST = "first"
+    SECOND = "second"
+    MODERATOR = "moderator"
+
+
+class MarkingStage(StrEnum):
+    """Where a double-marked submission stands (``marking.stage``)."""
+
+    FIRST = "first"  # waiting for the first blind mark
+    SECOND = "second"  # waiting for the second blind mark
+    MODERATION = "moderation"  # the two marks differ too much: a third instructor decides
+    SETTLED = "settled"  # the final grade is stored
+
+
+class AssistantRule(StrEnum):
+    """The grading assistant's rules (``assistant.RULES``), named in a rubric file's ``assistant:`` list."""
+
+    APOLOGY = "apology"
+    FEELING = "feeling"
+    TIME_COMMITMENT = "time-commitment"
+    RESTATE = "restate"
+    COMMONPLACE = "commonplace"
+    IMPOSSIBLE = "impossible"
+    BUT = "but"
+    BLAME = "blame"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.accounts.models import User
@@ -99,6 +99,8 @@ class Submission(db.Model):
     audio_size: Mapped[int | None]
     live: Mapped[bool] = mapped_column(default=False)
     partner_name: Mapped[str | None] = mapped_column(String(80))
+    partner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    double_mark: Mapped[bool] = mapped_column(default=False, server_default=false())
     grader_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     total: Mapped[int | None]
     max_points: Mapped[int | None]
@@ -162,3 +164,54 @@ class SubmissionEvent(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     actor: Mapped[User | None] = relationship()
+
+
+class Mark(db.Model):  # type: ignore[name-defined]  # as every model (mypy-baseline.txt)
+    """One instructor's own blind grade of a double-marked submission (first, second or moderator), kept forever."""
+
+    __tablename__ = "roleplay_marks"
+    __table_args__ = (UniqueConstraint("submission_id", "grader_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("roleplay_submissions.id", ondelete="CASCADE"), index=True)
+    grader_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    role: Mapped[str | None] = mapped_column(String(12))  # MarkRole once saved; None while a draft
+    levels: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
+    comments: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    overall: Mapped[str] = mapped_column(Text, default="")
+    total: Mapped[int] = mapped_column(default=0)
+    max_points: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    saved_at: Mapped[datetime | None]
+
+    grader: Mapped[User | None] = relationship()
+
+
+class Anchor(db.Model):  # type: ignore[name-defined]  # as every model (mypy-baseline.txt)
+    """A calibration anchor: a submission an admin chose, with the reference grade instructors compare against."""
+
+    __tablename__ = "roleplay_anchors"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(
+        ForeignKey("roleplay_submissions.id", ondelete="CASCADE"), unique=True, index=True
+    )
+    rubric_version_id: Mapped[int] = mapped_column(ForeignKey("rubric_versions.id"))
+    levels: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    active: Mapped[bool] = mapped_column(default=True)
+
+    submission: Mapped[Submission] = relationship()
+    rubric_version: Mapped[RubricVersion] = relationship()
+
+
+class CalibrationMark(db.Model):  # type: ignore[name-defined]  # as every model (mypy-baseline.txt)
+    """An instructor's grade of a calibration anchor (every attempt kept)."""
+
+    __tablename__ = "roleplay_calibration_marks"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    anchor_id: Mapped[int] = mapped_column(ForeignKey("roleplay_anchors.id", ondelete="CASCADE"), index=True)
+    grader_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    levels: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
+    total: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

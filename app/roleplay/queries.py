@@ -12,13 +12,16 @@ from sqlalchemy.orm import aliased, joinedload
 from app.accounts.models import STAFF_ROLES, Cohort, CohortMember, User
 from app.extensions import db
 from app.learning import enrolments
-from app.learning.models import Course
+from app.learning.models import Course, Module
 from app.notifications.queries import unread_count
 from app.roleplay.enums import CardProgress, SubmissionStatus
 from app.roleplay.models import (
     DIFFICULTIES,
     STATUSES,
     WAITING,
+    Anchor,
+    CalibrationMark,
+    Mark,
     RoleplayCard,
     SelfScore,
     Submission,
@@ -229,7 +232,7 @@ def queue(
         select(Submission)
         .join(RoleplayCard, RoleplayCard.id == Submission.card_id)
         .where(Submission.trainee_id.in_(taught_trainee_ids(user.id, cohort_id)), Submission.trainee_id != user.id)
-        .options(joinedload(Submission.trainee), joinedload(Submission.card))
+        .options(joinedload(Submission.trainee), joinedload(Submission.card), joinedload(Submission.rubric_version))
         .order_by(Submission.submitted_at, Submission.id)
     )
     if status == "waiting":
@@ -318,3 +321,126 @@ def nav_counts(user: User) -> tuple[int, int]:
     )
     row = db.session.execute(select(unread, waiting)).one()
     return int(row[0] or 0), int(row[1] or 0)
+
+
+def instructor_ids_of(trainee_id: int) -> list[int]:
+    """The active instructors of the cohorts the trainee belongs to (never the trainee)."""
+    cohorts = select(CohortMember.cohort_id).where(CohortMember.user_id == trainee_id, CohortMember.role == "trainee")
+    query = (
+        select(User.id)
+        .join(CohortMember, CohortMember.user_id == User.id)
+        .where(
+            CohortMember.cohort_id.in_(cohorts),
+            CohortMember.role == "instructor",
+            User.active.is_(True),
+            User.id != trainee_id,
+        )
+        .distinct()
+        .order_by(User.id)
+    )
+    return list(db.session.scalars(query))
+
+
+def marks(submission_id: int) -> list[Mark]:
+    """A submission's blind marks (drafts and saved), oldest first, with their graders."""
+    return list(
+        db.session.scalars(
+            select(Mark).where(Mark.submission_id == submission_id).options(joinedload(Mark.grader)).order_by(Mark.id)
+        )
+    )
+
+
+def marks_by_submission(submission_ids: list[int]) -> dict[int, list[Mark]]:
+    """The saved blind marks of several submissions (one query), for the queue's badges."""
+    found: dict[int, list[Mark]] = {i: [] for i in submission_ids}
+    if submission_ids:
+        query = select(Mark).where(Mark.submission_id.in_(submission_ids), Mark.role.is_not(None)).order_by(Mark.id)
+        for mark in db.session.scalars(query):
+            found[mark.submission_id].append(mark)
+    return found
+
+
+def anchor_of(submission_id: int) -> Anchor | None:
+    """The calibration anchor made of a submission, if any."""
+    return db.session.scalar(select(Anchor).where(Anchor.submission_id == submission_id))
+
+
+def anchors(user_id: int, include_inactive: bool = False) -> list[tuple[Anchor, CalibrationMark | None]]:
+    """Calibration anchors with the user's latest attempt at each (two queries)."""
+    query = (
+        select(Anchor)
+        .options(joinedload(Anchor.submission).joinedload(Submission.card), joinedload(Anchor.rubric_version))
+        .order_by(Anchor.id)
+    )
+    if not include_inactive:
+        query = query.where(Anchor.active.is_(True))
+    found = list(db.session.scalars(query))
+    latest: dict[int, CalibrationMark] = {}
+    if found:
+        marks = select(CalibrationMark).where(
+            CalibrationMark.grader_id == user_id, CalibrationMark.anchor_id.in_([a.id for a in found])
+        )
+        for mark in db.session.scalars(marks.order_by(CalibrationMark.id)):
+            latest[mark.anchor_id] = mark
+    return [(anchor, latest.get(anchor.id)) for anchor in found]
+
+
+def latest_calibration(anchor_id: int, user_id: int) -> CalibrationMark | None:
+    """The user's latest grade of an anchor."""
+    return db.session.scalar(
+        select(CalibrationMark)
+        .where(CalibrationMark.anchor_id == anchor_id, CalibrationMark.grader_id == user_id)
+        .order_by(CalibrationMark.id.desc())
+        .limit(1)
+    )
+
+
+def cohort_trainees(cohort_id: int) -> list[User]:
+    """The active trainees of one cohort, by name (a live class's list)."""
+    members = select(CohortMember.user_id).where(CohortMember.cohort_id == cohort_id, CohortMember.role == "trainee")
+    query = select(User).where(User.id.in_(members), User.active.is_(True)).order_by(User.name, User.id)
+    return list(db.session.scalars(query))
+
+
+def live_scored(card_id: int, trainee_ids: list[int]) -> dict[int, Submission]:
+    """Each trainee's latest live performance of a card (one query), for the session's class list."""
+    if not trainee_ids:
+        return {}
+    latest = (
+        select(func.max(Submission.id))
+        .where(Submission.card_id == card_id, Submission.live.is_(True), Submission.trainee_id.in_(trainee_ids))
+        .group_by(Submission.trainee_id)
+    )
+    return {s.trainee_id: s for s in db.session.scalars(select(Submission).where(Submission.id.in_(latest)))}
+
+
+def plays_service_role_live(user_id: int, card_id: int) -> bool:
+    """Whether the user has a live performance of the card waiting to be graded (they play the service role)."""
+    query = (
+        select(func.count())
+        .select_from(Submission)
+        .where(
+            Submission.trainee_id == user_id,
+            Submission.card_id == card_id,
+            Submission.live.is_(True),
+            Submission.status.in_(WAITING),
+        )
+    )
+    return bool(db.session.scalar(query))
+
+
+def module_titles(pairs: set[tuple[str, str]]) -> dict[tuple[str, str], str]:
+    """The titles of modules by (course slug, module slug), for the assistant's source links (one query)."""
+    if not pairs:
+        return {}
+    query = (
+        select(Course.slug, Module.slug, Module.title)
+        .join(Module, Module.course_id == Course.id)
+        .where(
+            Course.slug.in_({c for c, _m in pairs}),
+            Module.slug.in_({m for _c, m in pairs}),
+            Course.archived.is_(False),
+            Module.archived.is_(False),
+        )
+    )
+    return {(c, m): t for c, m, t in db.session.execute(query) if (c, m) in pairs}

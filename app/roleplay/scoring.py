@@ -80,3 +80,23 @@ def feedback_rows(definition: dict[str, Any], levels: dict[str, int], comments: 
             }
         )
     return rows
+
+
+def calibration_rows(
+    definition: dict[str, Any], reference: dict[str, int], mine: dict[str, int]
+) -> list[dict[str, Any]]:
+    """Per criterion: the reference level, the grader's, and the gap in levels (negative: harsher, positive: milder)."""
+    rows = []
+    for criterion in criteria(definition):
+        key = criterion["key"]
+        ref, own = reference.get(key), mine.get(key)
+        gap = own - ref if ref is not None and own is not None else None
+        rows.append(
+            {
+                "criterion": criterion,
+                "reference": criterion["levels"][ref] if ref is not None else None,
+                "mine": criterion["levels"][own] if own is not None else None,
+                "gap": gap,
+            }
+        )
+    return rows

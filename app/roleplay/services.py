@@ -5,21 +5,24 @@ from __future__ import annotations
 import logging
 from typing import IO, Any
 
-from flask import url_for
+from flask import current_app, url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.accounts.models import User
 from app.core import audit, idempotency
-from app.core.domain import Conflict, InvalidInput
+from app.core.domain import Conflict, InvalidInput, NotAllowed
 from app.core.signals import submission_graded
 from app.core.time import utcnow
 from app.extensions import db
 from app.notifications.services import notify, register_kinds
-from app.roleplay import queries, scoring
-from app.roleplay.enums import GradingEvent, SubmissionStatus
+from app.roleplay import marking, queries, scoring
+from app.roleplay.enums import GradingEvent, MarkingStage, MarkRole, SubmissionStatus
 from app.roleplay.models import (
+    Anchor,
+    CalibrationMark,
     CriterionScore,
+    Mark,
     RoleplayCard,
     RubricVersion,
     SelfScore,
@@ -60,6 +63,10 @@ class RoleplayError(InvalidInput):
 
 class TransitionError(Conflict, RoleplayError):
     """An action the submission's status does not allow."""
+
+
+class MarkingError(NotAllowed, RoleplayError):
+    """A double-marking rule refuses this grader (the first grader marking twice, a grader moderating their own)."""
 
 
 class ConflictError(Conflict, RoleplayError):
@@ -103,7 +110,37 @@ def allowed_actions(submission: Submission | None, user: User) -> tuple[str, ...
         return () if submission is not None and submission.waiting else TRAINEE_ACTIONS
     if not queries.can_grade(user, submission):
         return ()
+    if blind(submission):
+        marks = queries.marks(submission.id)
+        return tuple(a for a in GRADER_ACTIONS if _mark_refusal(submission, user, a, marks) is None)
     return tuple(action for action in GRADER_ACTIONS if _grader_refusal(submission, action) is None)
+
+
+def blind(submission: Submission) -> bool:
+    """Whether the submission is being double-marked: each grader sees only their own mark until it is settled."""
+    return submission.double_mark and submission.status != SubmissionStatus.GRADED
+
+
+def marking_stage(submission: Submission, marks: list[Mark]) -> MarkingStage:
+    """Where a double-marked submission stands (its rubric version's settings decide on disagreement)."""
+    rules = marking.settings(version_of(submission).definition if submission.rubric_version else None)
+    return marking.stage(marks, rules, submission.status == SubmissionStatus.GRADED)
+
+
+def _mark_refusal(submission: Submission, user: User, action: str, marks: list[Mark]) -> RoleplayError | None:
+    """Why a grader may not take an action on a double-marked submission now (None: allowed)."""
+    refusal = _grader_refusal(submission, action)
+    if refusal is not None:
+        return refusal
+    roles = {m.role: m.grader_id for m in marks if m.role}
+    now = marking_stage(submission, marks)
+    if action == "return" and roles:
+        return TransitionError(_l("已有讲师完成盲评，不能再退回修改。"))
+    if now == MarkingStage.SECOND and roles.get(MarkRole.FIRST) == user.id:
+        return MarkingError(_l("你已完成第一次评分；第二位讲师盲评后才会得出最终成绩。"))
+    if now == MarkingStage.MODERATION and user.id in roles.values():
+        return MarkingError(_l("两次评分差距较大，需由第三位讲师（未参与评分）裁定。"))
+    return None
 
 
 def _event(submission: Submission, actor: User | None, action: str, before: str | None, details: dict) -> None:
@@ -121,6 +158,14 @@ def _event(submission: Submission, actor: User | None, action: str, before: str 
 
 def _clean(text: str | None) -> str:
     return (text or "").replace("\r\n", "\n").strip()
+
+
+def version_of(submission: Submission) -> RubricVersion:
+    """The rubric version a handed-in submission is graded with (a draft has none yet)."""
+    version = submission.rubric_version
+    if version is None:
+        raise RoleplayError(_l("这份练习还没有提交，不能评分。"))
+    return version
 
 
 def _current_version(card: RoleplayCard) -> RubricVersion:
@@ -196,9 +241,17 @@ def save_response(
             submission.submitted_at = utcnow()
         if version is not None:
             submission.rubric_version_id = version.id
+        if action == "resubmit":
+            _start_round(submission)
         db.session.add(submission)
         db.session.flush()
-        _event(submission, trainee, action, before, {"chars": len(text), "audio": bool(submission.audio_name)})
+        details: dict[str, Any] = {"chars": len(text), "audio": bool(submission.audio_name)}
+        if version is not None:
+            submission.double_mark = _drawn(submission, version)
+            details["double_mark"] = submission.double_mark
+        _event(submission, trainee, action, before, details)
+        if submit:
+            _notify_instructors(submission, "roleplay.came-back" if action == "resubmit" else "roleplay.arrived")
         idempotency.remember(request_key, submission.id)
         ids = {"submission_id": submission.id, "trainee_id": trainee.id, "action": action, "status": str(after)}
         db.session.commit()
@@ -211,10 +264,39 @@ def save_response(
     return submission
 
 
-def start_live(instructor: User, card: RoleplayCard, trainee: User, partner_name: str | None) -> Submission:
-    """Open a live classroom performance for grading on the spot (it counts like a submission)."""
-    partner = _clean(partner_name)
-    if len(partner) > 80:
+def _start_round(submission: Submission) -> None:
+    """A resubmission starts a new round: the levels stay, the comments go (the history keeps the old ones)."""
+    for row in submission.scores:
+        row.comment = ""
+    submission.overall_comment = ""
+
+
+def _drawn(submission: Submission, version: RubricVersion) -> bool:
+    """The stored, seeded decision whether a newly handed-in submission gets a second blind grade."""
+    share = marking.settings(version.definition).share
+    return marking.drawn(current_app.config["SECRET_KEY"], submission.id, share)
+
+
+def start_live(
+    instructor: User,
+    card: RoleplayCard,
+    trainee: User,
+    partner_name: str | None,
+    *,
+    observer: bool = False,
+    partner: User | None = None,
+) -> Submission:
+    """Open a live classroom performance for grading on the spot (it counts like a submission).
+
+    ``observer``: a second instructor in the room scores it too — then it is always double-marked.
+    ``partner``: the classmate who played the customer (credited by name on the submission).
+    """
+    if partner is not None:
+        if partner.id == trainee.id:
+            raise RoleplayError(_l("搭档不能是扮演服务人员的学员本人。"), field="partner")
+        partner_name = partner.name
+    partner_text = _clean(partner_name)
+    if len(partner_text) > 80:
         raise RoleplayError(_l("搭档姓名不能超过 80 个字。"), field="partner")
     version = _current_version(card)
     now = utcnow()
@@ -223,14 +305,16 @@ def start_live(instructor: User, card: RoleplayCard, trainee: User, partner_name
         card_id=card.id,
         status=SubmissionStatus.SUBMITTED,
         live=True,
-        partner_name=partner or None,
+        partner_name=partner_text or None,
+        partner_id=partner.id if partner is not None else None,
         rubric_version_id=version.id,
         submitted_at=now,
         updated_at=now,
     )
     db.session.add(submission)
     db.session.flush()
-    _event(submission, instructor, "live", None, {"partner": partner})
+    submission.double_mark = observer or _drawn(submission, version)
+    _event(submission, instructor, "live", None, {"partner": partner_text, "double_mark": submission.double_mark})
     ids = {"submission_id": submission.id, "instructor_id": instructor.id, "trainee_id": trainee.id}
     db.session.commit()
     log.info("live role-play started", extra=ids)
@@ -278,9 +362,14 @@ def save_grading(
     comments: dict[str, str | None],
     overall: str | None,
 ) -> Submission:
-    """Save a grader's draft, grade, or return for revision; refuse to overwrite someone else's save."""
+    """Save a grader's draft, grade, or return for revision; refuse to overwrite someone else's save.
+
+    A double-marked submission (``blind``) takes each grader's work as their own ``Mark`` instead.
+    """
     if action not in GRADER_ACTIONS:
         raise RoleplayError(_l("未知的操作。"))
+    if blind(submission):
+        return _save_mark(grader, submission, action=action, levels=levels, comments=comments, overall=overall)
     if expected_version != submission.version_id:
         raise ConflictError(submission, queries.last_event(submission.id))
     refusal = _grader_refusal(submission, action)
@@ -288,7 +377,7 @@ def save_grading(
         raise refusal
     before = submission.status
     after = next_status(before, GRADER_ACTIONS[action])
-    version = submission.rubric_version
+    version = version_of(submission)
     definition = version.definition
     chosen, cleaned, overall_text = _grading_input(definition, levels, comments, overall)
     if action == "grade" and len(chosen) < len(scoring.criteria(definition)):
@@ -311,12 +400,9 @@ def save_grading(
         submission.status = after
         submission.updated_at = now
         if action == "grade":
-            passed = scoring.passed(points, version.max_points, submission.card.pass_percent)
-            submission.total, submission.max_points = points, version.max_points
-            submission.pass_percent, submission.passed, submission.graded_at = submission.card.pass_percent, passed, now
-            details.update(max_points=version.max_points, pass_percent=submission.card.pass_percent, passed=passed)
-            _notify_trainee(submission, "roleplay.graded.passed" if passed else "roleplay.graded.failed")
+            _record_result(submission, points, details, now)
         elif action == "return":
+            details["response"] = submission.response_text
             _notify_trainee(submission, "roleplay.returned")
         db.session.flush()
     except StaleDataError:
@@ -326,28 +412,182 @@ def save_grading(
     event = event or (GradingEvent.REGRADED if before == SubmissionStatus.GRADED else GradingEvent.GRADED)
     _event(submission, grader, event, before, details)
     if event != GradingEvent.SAVED:
-        audit.record(
-            f"roleplay.{event}",
-            submission,
-            {
-                "trainee_id": submission.trainee_id,
-                "card": submission.card.slug,
-                "total": points,
-                "passed": submission.passed,
-            },
-        )
+        _audit_grade(submission, event, points)
     ids = {"submission_id": submission.id, "grader_id": grader.id, "action": action}
     db.session.commit()
     log.info("grading saved", extra=ids)
     if action == "grade":
-        submission_graded.send(
-            submission,
-            user_id=submission.trainee_id,
-            card_id=submission.card_id,
-            course_id=submission.card.course_id,
-            passed=submission.passed,
-        )
+        _send_graded(submission)
     return submission
+
+
+def _record_result(submission: Submission, points: int, details: dict[str, Any], now: Any) -> None:
+    """Store the total and verdict of a final grade and tell the trainee."""
+    version = version_of(submission)
+    passed = scoring.passed(points, version.max_points, submission.card.pass_percent)
+    submission.total, submission.max_points = points, version.max_points
+    submission.pass_percent, submission.passed, submission.graded_at = submission.card.pass_percent, passed, now
+    details.update(max_points=version.max_points, pass_percent=submission.card.pass_percent, passed=passed)
+    _notify_trainee(submission, "roleplay.graded.passed" if passed else "roleplay.graded.failed")
+
+
+def _audit_grade(submission: Submission, event: str, points: int) -> None:
+    audit.record(
+        f"roleplay.{event}",
+        submission,
+        {
+            "trainee_id": submission.trainee_id,
+            "card": submission.card.slug,
+            "total": points,
+            "passed": submission.passed,
+        },
+    )
+
+
+def _send_graded(submission: Submission) -> None:
+    submission_graded.send(
+        submission,
+        user_id=submission.trainee_id,
+        card_id=submission.card_id,
+        course_id=submission.card.course_id,
+        passed=submission.passed,
+    )
+
+
+def _save_mark(
+    grader: User,
+    submission: Submission,
+    *,
+    action: str,
+    levels: dict[str, Any],
+    comments: dict[str, str | None],
+    overall: str | None,
+) -> Submission:
+    """A grader's own blind mark of a double-marked submission: a draft, a saved mark, or (first grader only) a return.
+
+    The first saved mark waits for the second; when both are saved they settle the grade (the first
+    mark's levels become the grade) unless they differ by the rubric's gaps — then a third
+    instructor's mark decides. Every mark is kept.
+    """
+    marks = queries.marks(submission.id)
+    refusal = _mark_refusal(submission, grader, action, marks)
+    if refusal is not None:
+        raise refusal
+    definition = version_of(submission).definition
+    chosen, cleaned, overall_text = _grading_input(definition, levels, comments, overall)
+    if action == "return":
+        return _return_blind(grader, submission, marks, overall_text)
+    if action == "grade" and len(chosen) < len(scoring.criteria(definition)):
+        raise RoleplayError(_l("请为每一项评分标准选择等级后再评分。"))
+    stage_now = marking_stage(submission, marks)
+    own = next((m for m in marks if m.grader_id == grader.id), None)
+    if own is None:
+        own = Mark(submission_id=submission.id, grader_id=grader.id)
+        db.session.add(own)
+        marks.append(own)
+    own.levels, own.comments, own.overall = chosen, cleaned, overall_text
+    own.total, own.max_points = scoring.total(definition, chosen), version_of(submission).max_points
+    if action == "save":
+        db.session.commit()
+        return submission
+    own.role = {
+        MarkingStage.FIRST: MarkRole.FIRST,
+        MarkingStage.SECOND: MarkRole.SECOND,
+        MarkingStage.MODERATION: MarkRole.MODERATOR,
+    }[stage_now]
+    own.saved_at = utcnow()
+    db.session.flush()
+    _event(submission, grader, GradingEvent(f"mark-{own.role}"), submission.status, {"role": str(own.role)})
+    after = marking_stage(submission, marks)
+    if after == MarkingStage.SETTLED:
+        roles = marking.by_role(marks)
+        final = roles.get(MarkRole.MODERATOR) or roles[MarkRole.FIRST]
+        _settle(submission, final, moderated=MarkRole.MODERATOR in roles)
+    elif after == MarkingStage.MODERATION:
+        _notify_moderators(submission, marks)
+    ids = {"submission_id": submission.id, "grader_id": grader.id, "role": str(own.role), "stage": str(after)}
+    db.session.commit()
+    log.info("blind mark saved", extra=ids)
+    if after == MarkingStage.SETTLED:
+        _send_graded(submission)
+    return submission
+
+
+def _return_blind(grader: User, submission: Submission, marks: list[Mark], overall_text: str) -> Submission:
+    """Return a double-marked submission before any mark is saved: drafts go, the draw stays."""
+    if not overall_text:
+        raise RoleplayError(_l("退回修改时，请在总体评语中写明需要修改的地方。"), field="overall")
+    before = submission.status
+    for mark in marks:
+        db.session.delete(mark)
+    submission.overall_comment = overall_text
+    submission.grader_id = grader.id
+    submission.status = next_status(before, "return")
+    submission.updated_at = utcnow()
+    details = {"overall": overall_text, "response": submission.response_text, "levels": {}, "comments": {}}
+    _notify_trainee(submission, "roleplay.returned")
+    db.session.flush()
+    _event(submission, grader, GradingEvent.RETURNED, before, details)
+    _audit_grade(submission, GradingEvent.RETURNED, 0)
+    db.session.commit()
+    return submission
+
+
+def _settle(submission: Submission, final: Any, *, moderated: bool) -> None:
+    """Write the settled mark as the submission's grade (what the trainee sees and completion follows)."""
+    definition = version_of(submission).definition
+    before = submission.status
+    now = utcnow()
+    _write_scores(
+        submission,
+        definition,
+        final.levels,
+        {c["key"]: final.comments.get(c["key"], "") for c in scoring.criteria(definition)},
+    )
+    submission.overall_comment = final.overall
+    submission.grader_id = final.grader_id
+    submission.status = next_status(before, "grade")
+    submission.updated_at = now
+    details: dict[str, Any] = {
+        "levels": final.levels,
+        "comments": final.comments,
+        "overall": final.overall,
+        "total": final.total,
+        "rubric_version_id": submission.rubric_version_id,
+        "double_marked": True,
+        "moderated": moderated,
+    }
+    _record_result(submission, final.total, details, now)
+    db.session.flush()
+    db.session.add(
+        SubmissionEvent(
+            submission_id=submission.id,
+            actor_id=final.grader_id,
+            action=GradingEvent.GRADED,
+            from_status=before,
+            to_status=submission.status,
+            details=details,
+        )
+    )
+    _audit_grade(submission, GradingEvent.GRADED, final.total)
+
+
+def _notify_instructors(submission: Submission, kind: str) -> None:
+    """Tell the instructors of the trainee's cohorts that work arrived or came back."""
+    params = {"card": submission.card.title, "name": submission.trainee.name}
+    link = url_for("roleplay.grade", submission_id=submission.id)
+    for instructor_id in queries.instructor_ids_of(submission.trainee_id):
+        notify(instructor_id, kind, params, link)
+
+
+def _notify_moderators(submission: Submission, marks: list[Mark]) -> None:
+    """Tell the trainee's other instructors that a double-marked submission needs a moderator."""
+    taken = {m.grader_id for m in marks if m.role}
+    params = {"card": submission.card.title, "name": submission.trainee.name}
+    link = url_for("roleplay.grade", submission_id=submission.id)
+    for instructor_id in queries.instructor_ids_of(submission.trainee_id):
+        if instructor_id not in taken:
+            notify(instructor_id, "roleplay.moderation", params, link)
 
 
 register_kinds(
@@ -355,6 +595,9 @@ register_kinds(
         "roleplay.graded.passed": _l("「%(card)s」已评分：%(total)s / %(max)s 分，通过。"),
         "roleplay.graded.failed": _l("「%(card)s」已评分：%(total)s / %(max)s 分，未通过。"),
         "roleplay.returned": _l("「%(card)s」被退回修改，请查看讲师的意见。"),
+        "roleplay.moderation": _l("%(name)s 的「%(card)s」两次盲评差距较大，需要一位未参与评分的讲师裁定。"),
+        "roleplay.arrived": _l("%(name)s 提交了「%(card)s」，等待批改。"),
+        "roleplay.came-back": _l("%(name)s 重新提交了「%(card)s」，等待批改。"),
     }
 )
 
@@ -362,3 +605,50 @@ register_kinds(
 def _notify_trainee(submission: Submission, kind: str) -> None:
     params = {"card": submission.card.title, "total": submission.total, "max": submission.max_points}
     notify(submission.trainee_id, kind, params, url_for("roleplay.submission", submission_id=submission.id))
+
+
+MAX_NOTE = 1000
+
+
+def _all_levels(definition: dict[str, Any], raw_levels: dict[str, Any]) -> dict[str, int]:
+    levels, bad = scoring.parse_levels(definition, raw_levels)
+    if bad or len(levels) < len(scoring.criteria(definition)):
+        raise RoleplayError(_l("请为每一项评分标准选择一个等级。"))
+    return levels
+
+
+def save_anchor(admin: User, submission: Submission, raw_levels: dict[str, Any], note: str | None) -> Anchor:
+    """Make (or change) a calibration anchor: a handed-in submission with an admin's reference grade."""
+    if not admin.has_role("admin"):
+        raise NotAllowed(_l("只有管理员可以设置校准样本。"))
+    if submission.status == SubmissionStatus.DRAFT or submission.rubric_version is None:
+        raise RoleplayError(_l("只有已提交的练习可以作为校准样本。"))
+    levels = _all_levels(version_of(submission).definition, raw_levels)
+    text = _clean(note)
+    if len(text) > MAX_NOTE:
+        raise RoleplayError(_l("说明不能超过 %(n)d 个字。", n=MAX_NOTE), field="note")
+    anchor = queries.anchor_of(submission.id)
+    if anchor is None:
+        anchor = Anchor(submission_id=submission.id, rubric_version_id=submission.rubric_version_id)
+        db.session.add(anchor)
+    anchor.levels, anchor.note, anchor.created_by_id, anchor.active = levels, text, admin.id, True
+    db.session.commit()
+    log.info("calibration anchor saved", extra={"anchor_id": anchor.id, "admin_id": admin.id})
+    return anchor
+
+
+def save_calibration(instructor: User, anchor: Anchor, raw_levels: dict[str, Any]) -> CalibrationMark:
+    """An instructor's grade of a calibration anchor (every attempt kept; compared with the reference)."""
+    if not instructor.has_role("instructor"):
+        raise NotAllowed(_l("只有讲师可以做评分校准。"))
+    if not anchor.active:
+        raise RoleplayError(_l("这个校准样本已停用。"))
+    definition = anchor.rubric_version.definition
+    levels = _all_levels(definition, raw_levels)
+    mark = CalibrationMark(
+        anchor_id=anchor.id, grader_id=instructor.id, levels=levels, total=scoring.total(definition, levels)
+    )
+    db.session.add(mark)
+    db.session.commit()
+    log.info("calibration saved", extra={"anchor_id": anchor.id, "grader_id": instructor.id})
+    return mark

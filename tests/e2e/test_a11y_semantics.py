@@ -308,6 +308,35 @@ def test_admin_user_create_with_errors(page, language):
     assert described(page, "position")["invalid"] is None
 
 
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_forms_that_redirect_mark_the_field_on_the_next_page(page, language):
+    """A refused rename (admin) and an incomplete self-score (trainee) come back with the field marked."""
+    sign_in(page, username(language, "a"))
+    page.goto("/admin/departments")
+    taken = f"a11y-部门-{language}"
+    page.fill("#name", taken)
+    page.click("#submit")
+    page.fill("#name", f"{taken}-2")
+    page.click("#submit")
+    row = page.locator("form[action*='/rename']", has=page.locator(f"input[value='{taken}-2']"))
+    ident = row.locator("input[name=name]").get_attribute("id")
+    row.locator("input[name=name]").fill(taken)
+    row.locator("button").click()
+    assert_refused(page, language, [ident])
+    expect(page.locator(f"#{ident}")).to_have_value(taken)
+
+    sign_in(page, username(language, "t"))
+    page.goto("/roleplays")
+    page.locator("a[href^='/roleplays/']").first.click()
+    first = page.locator("#self-score fieldset").first.locator("input[type=radio]").first
+    first.check(force=True)
+    page.locator("#self-score form").evaluate("f => f.noValidate = true")
+    page.locator("#self-score button, #self-score input[type=submit]").first.click()
+    second = page.locator("#self-score fieldset").nth(1).locator("input[type=radio]").first.get_attribute("id")
+    assert_refused(page, language, [second])
+    expect(page.locator("#self-score fieldset").first.locator("input[type=radio]").first).to_be_checked()
+
+
 # --- titles, status messages, focus and Tab stops ---------------------------------------------------------
 
 

@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 
 import yaml
+from openpyxl import load_workbook
 from playwright.sync_api import expect
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -41,7 +42,7 @@ def test_hr_imports_assigns_sees_completion_rise_and_exports(browser_page, demo_
     page.get_by_role("link", name="人事").click()
     expect(page.locator("h1")).to_contain_text("培训完成情况")
 
-    # Import: preview first, then confirm; one-time passwords are shown once.
+    # Import: preview first, then confirm; the one-time passwords are one XLSX download, never on the page.
     page.get_by_role("link", name="导入人员").click()
     page.set_input_files("#file", str(STAFF))
     page.get_by_role("button", name="上传并预览").click()
@@ -49,15 +50,18 @@ def test_hr_imports_assigns_sees_completion_rise_and_exports(browser_page, demo_
     expect(page.locator("#import-changes")).to_contain_text("测试员甲")
     page.get_by_role("button", name="确认导入").click()
     expect(page.locator("#import-result")).to_contain_text("新建 2 人")
-    password = page.locator("#new-accounts tr", has_text="E2E01").locator("code").text_content()
-    assert re.fullmatch(r"\w{4}-\w{4}-\w{4}", password)
+    expect(page.locator("#new-accounts")).to_contain_text("E2E01")
     with page.expect_download() as info:
         page.click("#download-passwords")
-    saved = Path(info.value.path()).read_text(encoding="utf-8-sig")
-    assert f"E2E01,测试员甲,e2e01,{password}" in saved
+    sheet = load_workbook(io.BytesIO(Path(info.value.path()).read_bytes())).active
+    rows = {row[2]: row for row in sheet.iter_rows(min_row=2, values_only=True)}
+    assert [cell.value for cell in sheet[1]] == ["姓名", "用户名", "工号", "初始密码"]
+    name, username, _number, password = rows["E2E01"]
+    assert (name, username) == ("测试员甲", "e2e01") and re.fullmatch(r"\w{4}-\w{4}-\w{4}", password)
+    assert password not in page.content()
 
     # Assign the course to the new department with a due date.
-    page.get_by_role("link", name="分配课程", exact=True).click()
+    page.goto("/hr/assignments")  # the import's job page (its own layout) is not under HR's tabs
     page.select_option("#course_id", label="客户服务基础")
     page.fill("#due_date", "2099-12-31")
     page.get_by_label("质检部").check()
@@ -66,9 +70,16 @@ def test_hr_imports_assigns_sees_completion_rise_and_exports(browser_page, demo_
     assert rate(page, "质检部") == "0%"
     log_out(page)
 
-    # The new trainee signs in with the one-time password and finishes the course.
+    # The new trainee signs in with the one-time password, must choose their own, and finishes the course.
     page.fill("#username", "e2e01")
     page.fill("#password", password)
+    page.click("#submit")
+    expect(page).to_have_url(re.compile(r"/account/password$"))
+    page.goto(f"/courses/{COURSE}")
+    expect(page).to_have_url(re.compile(r"/account/password$"))
+    page.fill("#current", password)
+    page.fill("#new", "e2e-own-choice-42")
+    page.fill("#confirm", "e2e-own-choice-42")
     page.click("#submit")
     page.goto(f"/courses/{COURSE}")
     expect(page.locator("#checklist-title")).to_have_text("完成要求")

@@ -39,6 +39,7 @@ class CourseData:
     completion: dict[str, Any]
     intro: str
     path: str
+    renew_every: int | None = None
     modules: list[ModuleData] = field(default_factory=list)
     cards: list[CardData] = field(default_factory=list)
     intro_line: int = 1
@@ -76,11 +77,12 @@ def _course_file(path: Path, root: Path, problems: list[Problem], slug: str) -> 
     reader, data, body, intro_line = read_front(path, root, problems)
     if data is None:
         return None
-    reader.unknown_keys(data, (), {"title", "summary", "order", "audience", "completion"})
+    reader.unknown_keys(data, (), {"title", "summary", "order", "audience", "completion", "renew_every"})
     title = reader.text(data, (), "title")
     summary = reader.text(data, (), "summary", max_len=500)
     order = reader.integer(data, (), "order", 0, 10_000)
     audience = reader.text(data, (), "audience", optional=True)
+    renew_every = _renew_every(reader, data)
     completion = _completion(reader, reader.require(data, (), "completion", dict))
     if not body.strip():
         problems.append(Problem(reader.rel, "the course introduction (body) is empty"))
@@ -94,7 +96,19 @@ def _course_file(path: Path, root: Path, problems: list[Problem], slug: str) -> 
         intro=body,
         path=reader.rel,
         intro_line=intro_line,
+        renew_every=renew_every,
     )
+
+
+def _renew_every(reader: Reader, data: dict) -> int | None:
+    """``renew_every:`` months after which a certificate expires and the course is due again (1–120)."""
+    value = data.get("renew_every")
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 120:
+        reader.error(("renew_every",), f"must be a whole number of months between 1 and 120, not {value!r}")
+        return None
+    return value
 
 
 def _completion(reader: Reader, completion: dict | None) -> dict[str, Any] | None:

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from app.content.loader.common import CHANNELS, SLUG_RE, Problem, Reader, read_text
+from app.roleplay.enums import AssistantRule
 
 
 @dataclass
@@ -33,7 +34,7 @@ def load_rubric(path: Path, root: Path, problems: list[Problem]) -> RubricData |
         if data is not None or not any(p.path == reader.rel for p in problems):
             problems.append(Problem(reader.rel, "must be a mapping of fields", 1))
         return None
-    reader.unknown_keys(data, (), {"title", "description", "criteria"})
+    reader.unknown_keys(data, (), {"title", "description", "criteria", "double_marking", "assistant"})
     title = reader.text(data, (), "title")
     description = reader.text(data, (), "description", optional=True, max_len=1000)
     raw = reader.require(data, (), "criteria", list)
@@ -53,8 +54,77 @@ def load_rubric(path: Path, root: Path, problems: list[Problem]) -> RubricData |
         criteria.append(criterion)
     if not ok or title is None:
         return None
-    definition = {"title": title, "description": description or "", "criteria": criteria}
+    definition: dict[str, Any] = {"title": title, "description": description or "", "criteria": criteria}
+    double = _double_marking(reader, data)
+    if double is not None:
+        definition["double_marking"] = double
+    rules = _assistant(reader, data, keys)
+    if rules:
+        definition["assistant"] = rules
     return RubricData(path.stem, title, definition, reader.rel)
+
+
+def _assistant(reader: Reader, data: dict, criteria: set[str]) -> list[dict[str, str]]:
+    """The optional ``assistant:`` list: which assistant rules apply, the criterion each comments on, the module cited."""
+    raw = reader.require(data, (), "assistant", list, optional=True)
+    rules: list[dict[str, str]] = []
+    seen: set[str] = set()
+    for i, entry in enumerate(raw or []):
+        path = ("assistant", i)
+        if not isinstance(entry, dict):
+            reader.error(path, "must be a mapping {rule, criterion, module, section}")
+            continue
+        reader.unknown_keys(entry, path, {"rule", "criterion", "module", "section"})
+        rule = reader.require(entry, path, "rule", str)
+        if rule is None:
+            continue
+        if rule not in set(AssistantRule):
+            reader.error((*path, "rule"), f"unknown rule '{rule}' ({', '.join(AssistantRule)})")
+            continue
+        if rule in seen:
+            reader.error((*path, "rule"), f"rule '{rule}' is listed twice")
+        seen.add(rule)
+        item = {"rule": rule}
+        criterion = reader.require(entry, path, "criterion", str, optional=True)
+        if criterion is not None:
+            if criterion not in criteria:
+                reader.error((*path, "criterion"), f"no criterion '{criterion}' in this rubric")
+            item["criterion"] = criterion
+        module = reader.require(entry, path, "module", str, optional=True)
+        if module is not None:
+            course, _, slug = module.partition("/")
+            if not (SLUG_RE.match(course) and SLUG_RE.match(slug)):
+                reader.error(
+                    (*path, "module"), "must be <course-slug>/<module-slug>, e.g. communication-skills/empathy-trust"
+                )
+            else:
+                item["course"], item["module"] = course, slug
+        section = reader.text(entry, path, "section", optional=True)
+        if section:
+            item["section"] = section
+        rules.append(item)
+    return rules
+
+
+def _double_marking(reader: Reader, data: dict) -> dict[str, Any] | None:
+    """The optional ``double_marking:`` settings: sampled share (%), the gaps that call a moderator, alpha's floor."""
+    raw = reader.require(data, (), "double_marking", dict, optional=True)
+    if raw is None:
+        return None
+    path = ("double_marking",)
+    reader.unknown_keys(raw, path, {"share", "total_gap", "level_gap", "alpha_floor"})
+    settings: dict[str, Any] = {"share": reader.integer(raw, path, "share", 0, 100)}
+    for key in ("total_gap", "level_gap"):
+        value = reader.integer(raw, path, key, 1, 100, optional=True)
+        if value is not None:
+            settings[key] = value
+    floor = reader.require(raw, path, "alpha_floor", (int, float), optional=True)
+    if floor is not None:
+        if not 0 <= floor <= 1:
+            reader.error((*path, "alpha_floor"), "must be between 0 and 1")
+        else:
+            settings["alpha_floor"] = float(floor)
+    return settings if settings["share"] is not None else None
 
 
 def _criterion(reader: Reader, crit: dict, cpath: tuple, keys: set[str]) -> tuple[dict[str, Any], bool]:

@@ -34,6 +34,15 @@
     const summary = document.querySelector("[data-error-summary]");
     if (summary) {
       summary.focus();
+      // Scrolling to a #fragment of the URL (a form that redirected back to its section) happens after this
+      // script and takes the focus back to the page: give it to the summary again once the page has loaded.
+      if (location.hash.length > 1) {
+        window.addEventListener("load", () => {
+          if (document.activeElement === document.body) {
+            summary.focus();
+          }
+        }, { once: true });
+      }
       return;
     }
     const status = document.querySelector(".flash-status");

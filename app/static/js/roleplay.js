@@ -151,3 +151,62 @@
     document.querySelectorAll("details[data-open-wide]").forEach((details) => { details.open = true; });
   }
 })();
+
+// Live class mode: a countdown from the card's minutes, and tickable observation points (ticks stay on this device).
+(() => {
+  "use strict";
+  document.querySelectorAll(".rpl-timer").forEach((box) => {
+    const clock = box.querySelector(".rpl-timer-clock");
+    const toggle = box.querySelector(".rpl-timer-toggle");
+    const reset = box.querySelector(".rpl-timer-reset");
+    const status = box.querySelector(".rpl-timer-status");
+    const total = Number(box.dataset.minutes) * 60;
+    let left = total;
+    let tick = null;
+    const show = () => {
+      const m = Math.floor(Math.abs(left) / 60);
+      const s = Math.abs(left) % 60;
+      clock.textContent = (left < 0 ? "-" : "") + String(m).padStart(2, "0") + ":" + String(s).padStart(2, "0");
+    };
+    const stop = () => { clearInterval(tick); tick = null; toggle.textContent = box.dataset.labelStart; };
+    toggle.parentElement.hidden = false;
+    toggle.addEventListener("click", () => {
+      if (tick) { stop(); return; }
+      toggle.textContent = box.dataset.labelPause;
+      tick = setInterval(() => {
+        left -= 1;
+        show();
+        if (left === 0) { status.textContent = box.dataset.labelOver; clock.classList.add("text-danger"); }
+      }, 1000);
+    });
+    reset.addEventListener("click", () => { stop(); left = total; status.textContent = ""; clock.classList.remove("text-danger"); show(); });
+  });
+  document.querySelectorAll(".rpl-observe").forEach((list) => {
+    list.querySelectorAll("li").forEach((item, i) => {
+      const box = document.createElement("input");
+      box.type = "checkbox";
+      box.className = "form-check-input me-2 rpl-observe-tick";
+      box.id = "observe-" + i;
+      box.setAttribute("aria-label", list.dataset.labelTick + "：" + item.textContent.trim());
+      item.prepend(box);
+      item.classList.add("rpl-observe-item");
+    });
+  });
+})();
+
+// Grading assistant: a hint becomes a criterion comment with one tap.
+(() => {
+  "use strict";
+  document.querySelectorAll(".rpl-hint-to-comment").forEach((button) => {
+    button.hidden = false;
+    button.addEventListener("click", () => {
+      const target = document.getElementById(button.dataset.target);
+      if (!target) return;
+      const text = button.dataset.comment;
+      target.value = target.value.trim() ? target.value.trim() + "\n" + text : text;
+      target.dispatchEvent(new Event("input", { bubbles: true }));
+      target.focus();
+      button.setAttribute("aria-pressed", "true");
+    });
+  });
+})();

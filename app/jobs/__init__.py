@@ -1,0 +1,1 @@
+"""Background jobs that span rooms: their handlers, schedule, pages and the worker command (engine: app.core.jobs)."""
