@@ -513,6 +513,13 @@ def test_register_zip_holds_the_filtered_pdfs_and_refuses_above_the_cap(app, cli
     monkeypatch.setitem(app.config, "CERTIFICATE_ARCHIVE_MAX", 2)
     refused = client.get("/hr/certificates.zip")
     assert refused.status_code == 422 and "超过 2 张证书" in refused.get_data(as_text=True)
+    assert 'id="archive-job"' in refused.get_data(as_text=True)  # the way on: pack them in the background
+    job_page = client.post("/jobs/certificates", follow_redirects=True)  # jobs run inline in tests
+    assert job_page.status_code == 200
+    download = re.search(r'href="(/jobs/\d+/download)"', job_page.get_data(as_text=True))
+    assert download, "the finished job offers its archive"
+    packed = zipfile.ZipFile(io.BytesIO(client.get(download.group(1)).data))
+    assert len(packed.namelist()) == 3
 
 
 def test_archive_builder_is_a_plain_function(app, hr):

@@ -45,6 +45,8 @@ WEB_LISTS = {
     "assignments.index": "/hr/assignments",
     "rules.index": "/hr/rules",
     "rules.edit": "/hr/rules/1",  # the rule made by ``everyone``
+    "jobs.index": "/jobs",
+    "certificate_register.register": "/hr/certificates",
 }
 API_LISTS = {
     "api.list_quizzes": f"{API}/quizzes",

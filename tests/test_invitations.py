@@ -223,3 +223,17 @@ def test_someone_elses_link_opened_while_signed_in_changes_only_its_owner(app, c
     assert db.session.get(User, newcomer.id).check_password(CHOSEN)
     sessions = db.session.scalars(select(UserSession).where(UserSession.user_id == other.id)).all()
     assert all(s.revoked_at is not None for s in sessions)  # their session on this browser ended
+
+
+def test_an_import_run_as_a_job_e_mails_its_invitations(app, client, login_as, make_user, monkeypatch):
+    FakeSMTP.sent = []
+    monkeypatch.setattr(smtplib, "SMTP", FakeSMTP)
+    monkeypatch.setitem(app.config, "SMTP_HOST", "mail.test")
+    login_as(make_user("hr1", roles=["hr"]))
+    data = "工号,姓名,部门,邮箱\nJ1,邮件甲,客服部,j1@example.com\nJ2,无邮件乙,客服部,\n".encode()
+    client.post("/hr/import", data={"file": (io.BytesIO(data), "staff.csv")}, content_type="multipart/form-data")
+    response = client.post("/hr/import/confirm", data={"invite": "y"}, follow_redirects=True)
+    assert response.status_code == 200
+    invited = [to for to, subject, _body in FakeSMTP.sent if "设置你的密码" in subject]
+    assert invited == ["j1@example.com"]  # once, only who has an address (HR also gets "import done")
+    assert db.session.scalar(select(func.count()).select_from(Invitation)) == 2

@@ -468,3 +468,17 @@ def test_the_benchmark_script_reports_no_errors_on_a_tiny_import(tmp_path):
     )
     assert report.job_state == "done" and report.people_imported == 20
     assert report.during.errors == 0 and report.baseline.errors == 0 and report.ok
+
+
+def test_a_job_started_while_the_broker_is_down_is_stored_queued_not_an_error(app, make_user):
+    owner = make_user("owner", roles=["hr"])
+    saved = {key: app.config.get(key) for key in ("JOBS_BROKER_URL", "JOBS_IMMEDIATE")}
+    app.config.update(JOBS_BROKER_URL="redis://127.0.0.1:1/0", JOBS_IMMEDIATE=False)  # nothing listens on port 1
+    try:
+        jobs.configure(app)
+        job = jobs.submit(tasks.SCHEDULE, key="down", params={"day": date.today().isoformat()}, started_by_id=owner.id)
+    finally:
+        app.config.update(saved)
+        jobs.configure(app)
+    stored = db.session.get(Job, job.id)
+    assert stored.state == jobs.JobState.QUEUED  # the watchdog sends it on once the broker is back

@@ -34,8 +34,8 @@ TABLE = [
     ("/hr/assignments", "GET", (302, 403, 403, 200, 403, 403)),
     ("/hr/assignments", "POST", (302, 403, 403, 200, 403, 403)),
     ("/hr/assignments/bulk", "POST", (302, 403, 403, 400, 403, 403)),
-    ("/certificates/{certificate}.pdf", "GET", (302, 200, 404, 200, 404, 404)),
-    ("/certificates/{other_certificate}.pdf", "GET", (302, 404, 404, 200, 404, 404)),
+    ("/certificates/{certificate}.pdf", "GET", (302, 200, 404, 200, 404, 200)),  # admin: the register
+    ("/certificates/{other_certificate}.pdf", "GET", (302, 404, 404, 200, 404, 200)),
     ("/certificates/999999.pdf", "GET", (302, 404, 404, 404, 404, 404)),
     ("/verify", "GET", (200, 200, 200, 200, 200, 200)),
     ("/verify/{code}", "GET", (200, 200, 200, 200, 200, 200)),

@@ -57,6 +57,8 @@ SIGNED_IN = {
     "notifications.read_all",
     "reports.transcript",
     "reports.certificate",
+    "reports.transcript_pdf",  # the same check as reports.transcript (tests/test_transcript_pdf.py)
+    "certificate_register.mine",  # a person's own certificates (tests/test_certificate_lifecycle.py)
     "jobs.index",  # a person's own jobs (tests/test_jobs.py)
     "jobs.job",  # a job: its starter, or its audience role; others 404 (tests/test_jobs.py)
     "jobs.status",

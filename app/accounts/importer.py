@@ -499,7 +499,8 @@ def apply(data: bytes, *, actor: User, invite: bool = False) -> ImportResult:
             "unchanged": checked.count("unchanged"),
         },
     )
-    emailed = {i.username for i in issued if i.user_id in invitations.send(issued, actor=actor)}
+    sent = invitations.send(issued, actor=actor)  # once for all of them
+    emailed = {i.username for i in issued if i.user_id in sent}
     for account in created:
         account.emailed = account.username in emailed
     return ImportResult(

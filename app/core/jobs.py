@@ -38,7 +38,9 @@ from flask import Flask, current_app, has_app_context
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from huey import Huey
+from huey.exceptions import HueyException
 from huey.storage import MemoryStorage, RedisStorage, SqliteStorage
+from redis.exceptions import RedisError
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, and_, delete, event, inspect, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -255,7 +257,10 @@ def submit(
         if existing is None:
             raise
         return existing
-    enqueue(job.id)
+    try:
+        enqueue(job.id)
+    except (OSError, RedisError, HueyException):  # the broker is down: the job is stored, the watchdog sends it on
+        log.warning("job queued without the broker", extra={"job_id": job.id, "kind": kind})
     db.session.expire(job)  # run inline (JOBS_IMMEDIATE) by another session: read it again
     return job
 

@@ -25,7 +25,7 @@ from huey import crontab
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from app.accounts import importer, services, staff
+from app.accounts import importer, invitations, services, staff
 from app.accounts.models import User
 from app.completion import digests, expiry, reminders
 from app.completion import services as completion_services
@@ -105,6 +105,10 @@ def staff_import(ctx: JobContext) -> None:
         invited=invite,
         **applied.status_changes,
     )
+    sent = invitations.send(applied.issued, actor=actor)  # once for all of them
+    emailed = {i.username for i in applied.issued if i.user_id in sent}
+    for account in result.created:  # links that went out by e-mail are not repeated on the sheet
+        account.emailed = account.username in emailed
     sheet = importer.store_credentials(result, owner=actor) if result.created else None  # commits (with the audit row)
     db.session.commit()
     ctx.summary = {
