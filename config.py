@@ -108,7 +108,8 @@ class TestingConfig(Config):
     WTF_CSRF_ENABLED = False
     DEMO_PASSWORDS_ALLOWED = True
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # fast hashing keeps the suite quick; never in production
-    JOBS_IMMEDIATE = os.environ.get("JOBS_IMMEDIATE", "1") == "1"  # request tests run jobs inline; worker tests use a consumer
+    # request tests run jobs inline; the worker tests use a real consumer
+    JOBS_IMMEDIATE = os.environ.get("JOBS_IMMEDIATE", "1") == "1"
 
 
 class ProductionConfig(Config):

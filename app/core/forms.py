@@ -17,7 +17,7 @@ The widgets every room uses live here too: :class:`EmptyForm` (a button that POS
 from __future__ import annotations
 
 import re
-from collections.abc import MutableMapping
+from collections.abc import Mapping, MutableMapping
 from typing import Any, NamedTuple, TypeVar
 
 from flask import Response, flash, g, has_request_context, jsonify, request, session
@@ -116,7 +116,7 @@ class KeptError(NamedTuple):
     message: str
 
 
-def keep_errors(errors: list[tuple[str, str, str]], values: dict[str, str] | None = None) -> None:
+def keep_errors(errors: list[tuple[str, str, str]], values: Mapping[str, object] | None = None) -> None:
     """Keep field errors (target id, label, message) and typed values for the page the redirect shows.
 
     They live for exactly one request, like a flashed message: the next page marks each field invalid
