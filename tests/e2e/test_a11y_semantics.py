@@ -20,6 +20,7 @@ from tests.e2e.conftest import PASSWORDS
 
 AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
 PASSWORD = "a11y-pass-2024"
+FIRST_PASSWORD = "a11y-first-2024"  # set by the admin: one-time, changed to PASSWORD at the first sign-in
 LANGUAGES = ("zh_CN", "en")
 ERROR_MARK = {"zh_CN": "错误：", "en": "Error: "}
 HTML_LANG = {"zh_CN": "zh-CN", "en": "en"}
@@ -60,7 +61,7 @@ def accounts(_browser, live_server):
             page.fill("#name", NAMES[language] if key == "t" else f"{role}-{language}")
             page.locator("input[name=roles]").evaluate_all("els => els.forEach(e => { e.checked = false; })")
             page.check(f"input[name=roles][value={role}]")
-            page.fill("#password", PASSWORD)
+            page.fill("#password", FIRST_PASSWORD)
             page.click("#submit")
             expect(page).to_have_url(re.compile(r"/admin/users$"))
     page.goto("/admin/cohorts")
@@ -71,6 +72,15 @@ def accounts(_browser, live_server):
             page.select_option("#role", ROLES[key])
             page.get_by_role("button", name="添加成员").click()
             expect(page.locator(".alert-success")).to_be_visible()
+    for language in LANGUAGES:  # a password an admin set is one-time: each person chooses their own first
+        for key in ROLES:
+            sign_in(page, username(language, key), FIRST_PASSWORD)
+            expect(page).to_have_url(re.compile(r"/account/password$"))
+            page.fill("#current", FIRST_PASSWORD)
+            page.fill("#new", PASSWORD)
+            page.fill("#confirm", PASSWORD)
+            page.click("#submit")
+            expect(page).not_to_have_url(re.compile(r"/account/password$"))
     for key in ROLES:  # the language is stored on the account
         sign_in(page, username("en", key))
         page.get_by_role("button", name="English").click()
