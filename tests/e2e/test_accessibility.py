@@ -104,6 +104,9 @@ def test_grading_page(page, demo_login):
     found += problems(page, "grading")
     page.locator(".rpl-criterion-grade").first.locator("label.rpl-level").first.click()  # a half-filled form
     found += problems(page, "grading in progress")
+    for path in ("/grading/live/session", "/grading/calibration", "/grading/agreement"):
+        page.goto(path)
+        found += problems(page, path)
     assert found == [], "\n".join(found)
 
 
@@ -118,6 +121,9 @@ def test_hr_dashboard(page, demo_login):
     found += problems(page, "assignments")
     page.goto("/hr/import")
     found += problems(page, "staff import")
+    for path in ("/hr/people", "/hr/certificates", "/hr/rules", "/jobs", "/grading/agreement"):
+        page.goto(path)
+        found += problems(page, path)
     assert found == [], "\n".join(found)
 
 
