@@ -82,8 +82,10 @@ def test_gunicorn_serves_healthz_and_logs_json_lines(tmp_path):
         out, err = server.communicate(timeout=30)
     access = [json.loads(line) for line in out.splitlines() if line.strip()]
     errors = [json.loads(line) for line in err.splitlines() if line.strip()]
-    assert [(a["path"], a["status"]) for a in access] == [("/healthz", 200)] * 2 + [("/no-such-page", 404)]
-    assert access[2]["agent"] == 'tricky "agent" \\ x' and access[2]["query"] == "q=1"
+    # the start-up poll may have asked /healthz more than once on a busy machine (a slow answer is retried)
+    paths = [(a["path"], a["status"]) for a in access]
+    assert len(paths) >= 3 and set(paths[:-1]) == {("/healthz", 200)} and paths[-1] == ("/no-such-page", 404)
+    assert access[-1]["agent"] == 'tricky "agent" \\ x' and access[-1]["query"] == "q=1"
     assert any("Listening at" in e["message"] for e in errors)
     assert any(e["message"].startswith("app warmed: ") for e in errors)  # preloaded in the master
     assert all({"time", "level", "logger", "message"} <= set(e) for e in errors)
